@@ -1,0 +1,1 @@
+"""The six agents; each module holds one, all built on `base.BaseAgent`."""

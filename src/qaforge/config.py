@@ -1,0 +1,138 @@
+"""Settings: `QAFORGE_*` environment variables, then an optional `qaforge.toml`, then defaults.
+
+This is the one place that says where the browser, the data directory and each storage layer
+are. Everything below the CLI receives a `Settings` instance; nothing reads the environment
+deep inside.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# Flags Chromium needs as root on a closed network (no sandbox user namespace, no GPU, no
+# calls home that would fail and slow every start).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+]
+
+_DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+
+
+class ConfigError(Exception):
+    """A setting is malformed or a required resource is missing."""
+
+
+class Settings(BaseSettings):
+    """All of qaforge's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QAFORGE_",
+        toml_file="qaforge.toml",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".qaforge")
+    chromium: str | None = None
+    headless: bool = True
+    database_url: str | None = None
+    bus_url: str = "memory://"
+    memory_url: str = "memory://"
+    vector_url: str | None = None
+    checkpoint_url: str | None = None
+    llm_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    disable_learning: bool = False
+    browser_contexts: int = Field(default=2, ge=1, le=16)
+    test_workers: int = Field(default=2, ge=1, le=16)
+    action_delay_ms: int = Field(default=0, ge=0)
+    page_timeout_ms: int = Field(default=15_000, ge=1000)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _expand_home(cls, v: Any) -> Any:
+        return Path(v).expanduser() if isinstance(v, str | Path) else v
+
+    @model_validator(mode="after")
+    def _defaults_under_home(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.home / 'qaforge.db'}"
+        if self.vector_url is None:
+            self.vector_url = f"path:{self.home / 'vectors'}"
+        return self
+
+    @property
+    def learning_enabled(self) -> bool:
+        return not self.disable_learning
+
+    def chromium_path(self) -> str | None:
+        """The Chromium to launch: `QAFORGE_CHROMIUM`, else Debian's, else Playwright's own (None)."""
+        if self.chromium:
+            path = shutil.which(self.chromium) or self.chromium
+            if not Path(path).exists():
+                raise ConfigError(f"QAFORGE_CHROMIUM={self.chromium!r} does not exist")
+            return path
+        if _DEBIAN_CHROMIUM.exists():
+            return str(_DEBIAN_CHROMIUM)
+        return None
+
+    def launch_options(self) -> dict[str, Any]:
+        """Keyword arguments for Playwright's `chromium.launch`."""
+        opts: dict[str, Any] = {"headless": self.headless, "args": list(CHROMIUM_ARGS)}
+        path = self.chromium_path()
+        if path:
+            opts["executable_path"] = path
+        return opts
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings, reading `config_file` (TOML) instead of `./qaforge.toml` when given."""
+    # The bare DISABLE_LEARNING is honoured too (DESIGN.md §7).
+    if "disable_learning" not in overrides and os.environ.get("DISABLE_LEARNING", "").lower() in {
+        "1",
+        "true",
+        "yes",
+    }:
+        overrides["disable_learning"] = True
+    try:
+        if config_file is not None:
+            if not config_file.exists():
+                raise ConfigError(f"config file {config_file} does not exist")
+
+            class _FileSettings(Settings):
+                model_config = SettingsConfigDict(toml_file=str(config_file))
+
+            return _FileSettings(**overrides)
+        return Settings(**overrides)
+    except ConfigError:
+        raise
+    except Exception as exc:  # pydantic ValidationError, TOML decode errors
+        raise ConfigError(f"invalid configuration: {exc}") from exc
