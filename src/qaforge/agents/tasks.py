@@ -1,0 +1,131 @@
+"""Typed payloads of the tasks the orchestrator sends to each agent type.
+
+Large documents travel as file paths inside the run directory, not inline, so the same task
+works in one process and across worker processes on one machine (the run directory is the
+shared medium). Credentials travel only as references (`env:NAME`).
+
+Run directory layout (`--out DIR`):
+    DIR/model.json          AppModel (Observation)
+    DIR/scenarios.json      Scenario[] (Requirements, then ranked by Analysis)
+    DIR/tests/              generated suite: conftest.py, test_*.py, scenarios.feature,
+                            suite.json (TestSuite), model.json (copy, for `qaforge test`)
+    DIR/results.json        RunResults (Execution, updated by healing)
+    DIR/junit.xml, DIR/report.md, DIR/report.html, DIR/report.pdf, DIR/summary.json (Reporting)
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from qaforge.models import Target
+
+# Task types (capabilities).
+OBSERVE = "observe"
+REQUIRE = "require"
+ANALYZE = "analyze"
+EVOLVE = "evolve"
+EXECUTE = "execute"
+HEAL = "heal"
+REPORT = "report"
+
+
+class CrawlLimits(BaseModel):
+    max_states: int = 60
+    max_depth: int = 6
+    max_actions: int = 400
+    time_budget_s: float = 300.0
+    instances_per_template: int = 3
+    contexts: int = 2
+    action_delay_ms: int = 0
+    allow_destructive: bool = False
+    deny_labels: list[str] = Field(default_factory=list)  # extra destructive labels
+    page_timeout_ms: int = 15_000
+    seed: int = 0
+
+
+class ObserveRequest(BaseModel):
+    target: Target
+    limits: CrawlLimits = Field(default_factory=CrawlLimits)
+    out_dir: str
+
+
+class ObserveResponse(BaseModel):
+    model_path: str
+
+
+class RequireRequest(BaseModel):
+    model_path: str
+    out_dir: str
+    accessibility: bool = False
+
+
+class RequireResponse(BaseModel):
+    scenarios_path: str
+
+
+class AnalyzeRequest(BaseModel):
+    model_path: str
+    scenarios_path: str
+    app: str
+    max_tests: int | None = None
+
+
+class AnalyzeResponse(BaseModel):
+    scenarios_path: str
+    dropped: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class EvolveRequest(BaseModel):
+    model_path: str
+    scenarios_path: str
+    out_dir: str  # the suite goes to out_dir/tests
+    strategy: str = "balanced"
+    language: str = "python"
+    app: str = ""
+
+
+class EvolveResponse(BaseModel):
+    suite_path: str  # .../tests/suite.json
+
+
+class ExecuteRequest(BaseModel):
+    suite_path: str
+    base_url: str
+    out_dir: str
+    runs: int = 2
+    workers: int = 2
+    test_timeout_s: float = 60.0
+
+
+class ExecuteResponse(BaseModel):
+    results_path: str
+
+
+class HealRequest(BaseModel):
+    suite_path: str
+    results_path: str
+    model_path: str
+    base_url: str
+    out_dir: str
+
+
+class HealResponse(BaseModel):
+    results_path: str
+    healed: int = 0
+    attempted: int = 0
+
+
+class ReportRequest(BaseModel):
+    out_dir: str
+    model_path: str
+    scenarios_path: str | None = None
+    suite_path: str | None = None
+    results_path: str | None = None
+    durations: dict[str, float] = Field(default_factory=dict)
+    pdf: bool = True
+
+
+class ReportResponse(BaseModel):
+    summary_path: str
+    exit_code: int
