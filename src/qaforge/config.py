@@ -94,7 +94,7 @@ class Settings(BaseSettings):
         return not self.disable_learning
 
     def chromium_path(self) -> str | None:
-        """The Chromium to launch: `QAFORGE_CHROMIUM`, else Debian's, else Playwright's own (None)."""
+        """The Chromium to use: `QAFORGE_CHROMIUM`, Debian's, else None (Playwright's own)."""
         if self.chromium:
             path = shutil.which(self.chromium) or self.chromium
             if not Path(path).exists():
