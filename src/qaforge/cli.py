@@ -15,6 +15,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """qaforge: explore a web app, write Playwright tests for it, run, heal and report them."""
+
+
 register_all(app)
 
 
