@@ -58,7 +58,7 @@ def create_app(bug: BugConfig | None = None, secret: str | None = None) -> FastA
 
     def cart_lines(request: Request) -> tuple[list[dict[str, Any]], int]:
         cart = state.carts.get(session_id(request), {})
-        lines = []
+        lines: list[dict[str, Any]] = []
         for item_id, qty in cart.items():
             item = find_item(item_id)
             if item is None:

@@ -12,7 +12,7 @@ BUGS: dict[str, str] = {
     "item-500": "item pages answer 500",
     "renamed-heading": "the catalogue heading reads 'Product list'",
     "broken-live-render": "the live catalogue's script throws before rendering the list",
-    "renamed-add-button": "'Add to cart' is renamed 'Add to basket' (new id and test id); still works",
+    "renamed-add-button": "'Add to cart' becomes 'Add to basket' (new id, test id); still works",
     "dead-add-button": "'Add to cart' is still there but adding does nothing",
     "search-ignored": "catalogue search ignores the query",
     "pagination-broken": "the catalogue's 'Next' link is gone",
