@@ -1,0 +1,86 @@
+"""What the crawler may visit and press: same origin, include/exclude patterns, no destruction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEFAULT_DENY = (
+    "log out",
+    "logout",
+    "log-out",
+    "sign out",
+    "signout",
+    "sign-out",
+    "delete",
+    "remove",
+    "destroy",
+    "unsubscribe",
+    "pay",
+    "cancel subscription",
+    "deactivate",
+    "drop",
+    "purge",
+    "reset",
+)
+
+
+def origin(url: str) -> str:
+    """scheme://host:port of `url`."""
+    p = urlsplit(url)
+    return f"{p.scheme}://{p.netloc}".lower()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The crawl's boundary: origin, include/exclude regexes and a deny list of labels."""
+
+    origin: str
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    deny_labels: tuple[str, ...] = DEFAULT_DENY
+    allow_destructive: bool = False
+    _inc: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+    _exc: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+
+    @classmethod
+    def build(
+        cls,
+        start_url: str,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        deny_labels: list[str] | None = None,
+        allow_destructive: bool = False,
+    ) -> Scope:
+        """A scope for `start_url`; raises ValueError on a malformed regex."""
+        inc = tuple(include or ())
+        exc = tuple(exclude or ())
+        try:
+            inc_re = tuple(re.compile(p) for p in inc)
+            exc_re = tuple(re.compile(p) for p in exc)
+        except re.error as e:
+            raise ValueError(f"invalid --include/--exclude pattern: {e}") from e
+        deny = DEFAULT_DENY + tuple(d.lower() for d in (deny_labels or ()))
+        return cls(origin(start_url), inc, exc, deny, allow_destructive, inc_re, exc_re)
+
+    def allows_url(self, url: str) -> bool:
+        """Whether `url` is inside the crawl's scope."""
+        if not url.startswith(("http://", "https://")):
+            return False
+        if origin(url) != self.origin:
+            return False
+        if self._inc and not any(p.search(url) for p in self._inc):
+            return False
+        return not any(p.search(url) for p in self._exc)
+
+    def is_destructive(self, *labels: str) -> bool:
+        """Whether any of an element's labels (name, text, href, id) looks destructive."""
+        if self.allow_destructive:
+            return False
+        for label in labels:
+            low = label.lower()
+            for deny in self.deny_labels:
+                if re.search(rf"(^|[^a-z]){re.escape(deny)}([^a-z]|$)", low):
+                    return True
+        return False

@@ -1,0 +1,52 @@
+"""URL templates: pages that differ only in data (`/items/1`, `/items/2`) share one template."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urldefrag, urlsplit
+
+_NUMERIC = re.compile(r"^\d+$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_HEX = re.compile(r"^(?=.*\d)[0-9a-f]{12,}$", re.I)
+_SLUG_WITH_ID = re.compile(r"^\d+[-_].+|.+[-_]\d+$")
+
+
+def _segment(seg: str) -> str:
+    if _NUMERIC.match(seg):
+        return "{id}"
+    if _UUID.match(seg) or _HEX.match(seg):
+        return "{uuid}"
+    if _SLUG_WITH_ID.match(seg) and sum(c.isdigit() for c in seg) >= 1 and len(seg) > 12:
+        return "{slug}"
+    return seg
+
+
+def url_template(url: str) -> str:
+    """`/items/42?page=2&q=x` → `/items/{id}?page={page}&q={q}` (path data and query values out)."""
+    url, fragment = urldefrag(url)
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    segs = [_segment(s) for s in path.split("/")]
+    out = "/".join(segs) or "/"
+    keys = sorted({k for k, _ in parse_qsl(parts.query, keep_blank_values=True)})
+    if keys:
+        out += "?" + "&".join(f"{k}={{{k}}}" for k in keys)
+    # Hash routes (`#/experiments/1`) are pages of single-page apps: template them too.
+    if fragment.startswith("/") or fragment.startswith("!/"):
+        out += "#" + "/".join(_segment(s) for s in fragment.split("/"))
+    return out
+
+
+def normalize_url(url: str) -> str:
+    """Drop a plain `#anchor` (same page) but keep hash routes; sort the query."""
+    base, fragment = urldefrag(url)
+    parts = urlsplit(base)
+    query = "&".join(
+        f"{k}={v}" for k, v in sorted(parse_qsl(parts.query, keep_blank_values=True))
+    )
+    out = f"{parts.scheme}://{parts.netloc}{parts.path or '/'}"
+    if query:
+        out += "?" + query
+    if fragment.startswith("/") or fragment.startswith("!/"):
+        out += "#" + fragment
+    return out
