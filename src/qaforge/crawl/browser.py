@@ -111,7 +111,7 @@ class BrowserSession:
         if self._pw is not None:
             try:
                 await self._pw.stop()
-            except Exception:  # noqa: BLE001 - shutting down; nothing useful to report
+            except Exception:
                 pass
             self._pw = None
 

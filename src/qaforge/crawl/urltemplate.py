@@ -41,9 +41,7 @@ def normalize_url(url: str) -> str:
     """Drop a plain `#anchor` (same page) but keep hash routes; sort the query."""
     base, fragment = urldefrag(url)
     parts = urlsplit(base)
-    query = "&".join(
-        f"{k}={v}" for k, v in sorted(parse_qsl(parts.query, keep_blank_values=True))
-    )
+    query = "&".join(f"{k}={v}" for k, v in sorted(parse_qsl(parts.query, keep_blank_values=True)))
     out = f"{parts.scheme}://{parts.netloc}{parts.path or '/'}"
     if query:
         out += "?" + query

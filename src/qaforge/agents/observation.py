@@ -1,0 +1,36 @@
+"""The Observation agent: explores the target in a real browser into an `AppModel`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qaforge.agents.base import AgentError, BaseAgent, Task, TaskResult
+from qaforge.agents.tasks import OBSERVE, ObserveRequest, ObserveResponse
+from qaforge.crawl.explorer import CrawlError, Explorer, ProgressFn
+from qaforge.models import AppModel
+
+
+@dataclass
+class ObservationAgent(BaseAgent):
+    """Crawls one target per task and writes `model.json` into the run directory."""
+
+    capabilities: frozenset[str] = frozenset({OBSERVE})
+    agent_type: str = "observation"
+    progress: ProgressFn | None = None
+
+    async def execute(self, task: Task) -> TaskResult:
+        """Crawl the task's target; the model is saved even when the crawl stops early."""
+        req = ObserveRequest.model_validate(task.payload)
+        model = await self.observe(req)
+        path = Path(req.out_dir) / "model.json"
+        model.save(path)
+        return self.ok(task, ObserveResponse(model_path=str(path)).model_dump())
+
+    async def observe(self, req: ObserveRequest) -> AppModel:
+        """Run the crawl and return the model (raises AgentError when it cannot start)."""
+        explorer = Explorer(self.settings, req.target, req.limits, progress=self.progress)
+        try:
+            return await explorer.run()
+        except CrawlError as exc:
+            raise AgentError(str(exc)) from exc

@@ -1,0 +1,801 @@
+"""The exploration loop: N browser contexts pull (state, action) pairs from one frontier.
+
+A state is reached again by its URL when that reproduces it, else by replaying the path of
+transitions from the nearest state that has a URL. Every state is visited twice (discovery and
+one revisit); only texts seen both times become `stable_texts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+from playwright.async_api import BrowserContext, Page, Response
+from playwright.async_api import Error as PlaywrightError
+
+from qaforge.agents.tasks import CrawlLimits
+from qaforge.config import Settings
+from qaforge.crawl.auth import Credentials, LoginFailed, login_state, resolve_ref, still_on_login
+from qaforge.crawl.browser import BrowserSession, is_crash, settle
+from qaforge.crawl.forms import fill_form, planned_values, submit_form
+from qaforge.crawl.observe import Snapshot, resolve, take_snapshot, to_state, volatile_free
+from qaforge.crawl.scope import Scope
+from qaforge.crawl.urltemplate import normalize_url, url_template
+from qaforge.models import (
+    Action,
+    ActionKind,
+    AppModel,
+    CrawlStats,
+    Element,
+    Finding,
+    Form,
+    NetworkCall,
+    Outcome,
+    State,
+    Target,
+    Transition,
+    stable_id,
+)
+
+ProgressFn = Callable[[CrawlStats], None]
+_ACTION_TIMEOUT_MS = 4000
+_CLICKABLE = {"button", "tab", "menuitem", "switch"}
+
+
+class CrawlError(Exception):
+    """The crawl cannot start (unreachable, not HTML, login failed, out of scope)."""
+
+
+@dataclass(order=True)
+class _Work:
+    depth: int
+    order: str
+    state_id: str = field(compare=False)
+    action: Action = field(compare=False)
+
+
+@dataclass
+class _Observed:
+    url: str
+    status: int | None
+    console: list[str]
+    network: list[NetworkCall]
+    failed: list[str]
+
+
+class Explorer:
+    """Crawls one target into an `AppModel`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        target: Target,
+        limits: CrawlLimits,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.settings = settings
+        self.target = target
+        self.limits = limits
+        self.progress = progress
+        self.scope = Scope.build(
+            target.url,
+            target.include,
+            target.exclude,
+            limits.deny_labels,
+            limits.allow_destructive,
+        )
+        self.unique = stable_id("crawl", limits.seed, length=6)
+        self.states: dict[str, State] = {}
+        self.transitions: dict[str, Transition] = {}
+        self.findings: dict[tuple[str, str, str], Finding] = {}
+        self.url_state: dict[str, str] = {}
+        self.url_errors: dict[str, int] = {}
+        self.template_urls: dict[str, set[str]] = {}
+        self.done_signatures: set[tuple[str, str]] = set()
+        self.stats = CrawlStats()
+        self._frontier: list[_Work] = []
+        self._state_lock = asyncio.Lock()
+        self._idle = 0
+        self._started = 0.0
+        self._creds: Credentials | None = None
+        self._session: BrowserSession | None = None
+        self._stop_reason = ""
+
+    # ------------------------------------------------------------------ public
+
+    async def run(self) -> AppModel:
+        """Explore until the frontier is empty or a limit is hit; always returns what was seen."""
+        self._started = time.monotonic()
+        http_credentials = self._http_credentials()
+        await self._preflight(http_credentials)
+        session = BrowserSession(
+            self.settings,
+            http_credentials=http_credentials,
+            storage_state=self.target.auth.auth_state_path,
+            timeout_ms=self.limits.page_timeout_ms,
+        )
+        self._session = session
+        try:
+            await session.start()
+            await self._authenticate(session)
+            await self._explore(session)
+        except asyncio.CancelledError:
+            self._stop_reason = "cancelled"
+            raise
+        finally:
+            self.stats.browser_restarts = session.restarts
+            await session.close()
+        return self.model()
+
+    def model(self) -> AppModel:
+        """The model as explored so far (safe to call after an error)."""
+        self._mark_kept()
+        self.stats.states = len(self.states)
+        self.stats.templates = len({s.url_template for s in self.states.values()})
+        self.stats.transitions = len(self.transitions)
+        self.stats.forms = len({f.id for s in self.states.values() for f in s.forms})
+        self.stats.duration_s = round(time.monotonic() - self._started, 3) if self._started else 0
+        self.stats.stopped_by = self._stop_reason or "frontier exhausted"
+        states = sorted(self.states.values(), key=lambda s: (s.depth, s.url_template, s.id))
+        transitions = sorted(self.transitions.values(), key=lambda t: (t.source, t.id))
+        findings = sorted(self.findings.values(), key=lambda f: (f.kind, f.where, f.detail))
+        return AppModel(
+            target=self.target,
+            states=states,
+            transitions=transitions,
+            crawl_stats=self.stats,
+            findings=findings,
+        )
+
+    # ------------------------------------------------------------------ set-up
+
+    def _http_credentials(self) -> dict[str, str] | None:
+        auth = self.target.auth
+        if auth.http_credentials_ref:
+            raw = resolve_ref(auth.http_credentials_ref) or ""
+            user, sep, pw = raw.partition(":")
+            if not sep:
+                raise CrawlError("--http-credentials must look like USER:PASS")
+            return {"username": user, "password": pw}
+        if auth.kind == "basic" and auth.username_ref and auth.password_ref:
+            user = resolve_ref(auth.username_ref)
+            pw = resolve_ref(auth.password_ref)
+            if user is not None and pw is not None:
+                return {"username": user, "password": pw}
+        return None
+
+    async def _preflight(self, http_credentials: dict[str, str] | None) -> None:
+        """Fail fast, with a clear message, on a start URL that cannot be crawled."""
+        auth = (
+            (http_credentials["username"], http_credentials["password"])
+            if http_credentials
+            else None
+        )
+        timeout = self.limits.page_timeout_ms / 1000
+        try:
+            async with httpx.AsyncClient(
+                follow_redirects=True, timeout=timeout, auth=auth
+            ) as client:
+                r = await client.get(self.target.url)
+        except httpx.TimeoutException as exc:
+            raise CrawlError(
+                f"{self.target.url} did not answer within {timeout:.0f}s (the page never "
+                "finished loading)"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise CrawlError(f"{self.target.url} is unreachable: {exc}") from exc
+        final = str(r.url)
+        if not self.scope.allows_url(final):
+            raise CrawlError(f"{self.target.url} redirects out of scope, to {final}")
+        if r.status_code == 401 and not http_credentials:
+            raise CrawlError(f"{self.target.url} asks for HTTP auth: use --http-credentials")
+        ctype = r.headers.get("content-type", "")
+        if r.status_code < 400 and "html" not in ctype:
+            raise CrawlError(
+                f"{self.target.url} is not an HTML page (content-type {ctype or 'missing'})"
+            )
+        if r.status_code >= 400:
+            raise CrawlError(f"{self.target.url} answered HTTP {r.status_code}")
+
+    async def _authenticate(self, session: BrowserSession) -> None:
+        auth = self.target.auth
+        if auth.kind != "form" or not auth.login_url:
+            return
+        user = resolve_ref(auth.username_ref)
+        password = resolve_ref(auth.password_ref)
+        if user is None or password is None:
+            raise CrawlError(
+                "--login-url needs a username and password (flags or QAFORGE_USERNAME / "
+                "QAFORGE_PASSWORD)"
+            )
+        self._creds = Credentials(user, password)
+        await self._login(session)
+
+    async def _login(self, session: BrowserSession) -> None:
+        assert self._creds is not None and self.target.auth.login_url
+        login_url = urljoin(self.target.url, self.target.auth.login_url)
+        ctx = await session.new_context(authenticated=False)
+        try:
+            session.storage_state = await login_state(
+                ctx, login_url, self._creds, self.limits.page_timeout_ms
+            )
+        except LoginFailed as exc:
+            raise CrawlError(str(exc)) from exc
+        finally:
+            await ctx.close()
+
+    # ------------------------------------------------------------------ exploration
+
+    async def _explore(self, session: BrowserSession) -> None:
+        contexts = max(1, self.limits.contexts)
+        root = Action(kind=ActionKind.GOTO, url=normalize_url(self.target.url), label="start")
+        self._push(_Work(0, "", "", root))
+        workers = [asyncio.create_task(self._worker(session, i)) for i in range(contexts)]
+        self._idle = 0
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for w in workers:
+                w.cancel()
+
+    def _push(self, work: _Work) -> None:
+        heapq.heappush(self._frontier, work)
+
+    def _limit_hit(self) -> str:
+        if len(self.states) >= self.limits.max_states:
+            return "max-states"
+        if self.stats.actions >= self.limits.max_actions:
+            return "max-actions"
+        if time.monotonic() - self._started >= self.limits.time_budget_s:
+            return "time-budget"
+        return ""
+
+    async def _worker(self, session: BrowserSession, index: int) -> None:
+        ctx: BrowserContext | None = None
+        page: Page | None = None
+        waiting = False
+        contexts = max(1, self.limits.contexts)
+        while True:
+            reason = self._limit_hit()
+            if reason:
+                self._stop_reason = self._stop_reason or reason
+                break
+            if not self._frontier:
+                if not waiting:
+                    waiting = True
+                    self._idle += 1
+                if self._idle >= contexts:
+                    break  # everyone is idle and nothing is left: done
+                await asyncio.sleep(0.05)
+                continue
+            if waiting:
+                waiting = False
+                self._idle -= 1
+            work = heapq.heappop(self._frontier)
+            for attempt in range(2):
+                try:
+                    if ctx is None or page is None or page.is_closed():
+                        ctx = await session.new_context()
+                        page = await ctx.new_page()
+                        self._watch(page)
+                    await self._do(page, work)
+                    break
+                except PlaywrightError as exc:
+                    if is_crash(exc) and attempt == 0:
+                        await session.restart()
+                        ctx, page = None, None
+                        continue
+                    self._error(f"{work.action.label or work.action.kind}: {_short(exc)}")
+                    if page is not None:
+                        try:
+                            await page.close()
+                        except PlaywrightError:
+                            pass
+                    page = None
+                    break
+                except _SessionLost:
+                    await self._relogin(session)
+                    ctx, page = None, None
+            if self.limits.action_delay_ms:
+                await asyncio.sleep(self.limits.action_delay_ms / 1000)
+        if ctx is not None:
+            try:
+                await ctx.close()
+            except PlaywrightError:
+                pass
+
+    async def _relogin(self, session: BrowserSession) -> None:
+        if self._creds is None:
+            return
+        async with self._state_lock:
+            await self._login(session)
+
+    def _error(self, message: str) -> None:
+        if len(self.stats.errors) < 50:
+            self.stats.errors.append(message)
+
+    # ------------------------------------------------------------------ one step
+
+    def _watch(self, page: Page) -> None:
+        buf: dict[str, list[Any]] = {"console": [], "network": [], "failed": []}
+        page._qaforge_buf = buf  # type: ignore[attr-defined]
+
+        def on_console(msg: Any) -> None:
+            if msg.type == "error":
+                buf["console"].append(msg.text[:300])
+
+        def on_pageerror(err: Any) -> None:
+            buf["console"].append(f"uncaught: {str(err)[:300]}")
+
+        def on_response(resp: Response) -> None:
+            rt = resp.request.resource_type
+            if rt in {"document", "fetch", "xhr"}:
+                buf["network"].append(
+                    NetworkCall(
+                        method=resp.request.method,
+                        url=url_template(resp.url),
+                        status=resp.status,
+                        resource_type=rt,
+                    )
+                )
+
+        def on_failed(req: Any) -> None:
+            if req.resource_type in {"document", "fetch", "xhr", "script"}:
+                buf["failed"].append(f"{req.method} {req.url}")
+
+        page.on("console", on_console)
+        page.on("pageerror", on_pageerror)
+        page.on("response", on_response)
+        page.on("requestfailed", on_failed)
+
+    @staticmethod
+    def _reset(page: Page) -> None:
+        buf = page._qaforge_buf  # type: ignore[attr-defined]
+        for v in buf.values():
+            v.clear()
+
+    @staticmethod
+    def _collect(page: Page, status: int | None) -> _Observed:
+        buf = page._qaforge_buf  # type: ignore[attr-defined]
+        return _Observed(
+            url=page.url,
+            status=status,
+            console=list(dict.fromkeys(buf["console"])),
+            network=list(buf["network"]),
+            failed=list(buf["failed"]),
+        )
+
+    async def _goto(self, page: Page, url: str) -> int | None:
+        resp = await page.goto(url, wait_until="domcontentloaded")
+        await settle(page)
+        return resp.status if resp is not None else None
+
+    async def _reach(self, page: Page, state: State) -> None:
+        """Bring `page` to `state`, by URL or by replaying its path."""
+        if state.reach_url:
+            await self._goto(page, state.reach_url)
+        else:
+            root = self.states.get(self.transitions[state.reach_path[0]].source)
+            if root is None or not root.reach_url:
+                raise PlaywrightError(f"no way to reach state {state.id}")
+            await self._goto(page, root.reach_url)
+            for tid in state.reach_path:
+                t = self.transitions[tid]
+                src = self.states[t.source]
+                await self._perform(page, src, t.action)
+        if self._creds and self.target.auth.login_url and not _is_login_state(state):
+            login_url = urljoin(self.target.url, self.target.auth.login_url)
+            if await still_on_login(page, login_url):
+                raise _SessionLost()
+
+    async def _do(self, page: Page, work: _Work) -> None:
+        action = work.action
+        if action.kind == ActionKind.GOTO and not work.state_id:
+            self._reset(page)
+            status = await self._goto(page, action.url or self.target.url)
+            obs = self._collect(page, status)
+            self.stats.actions += 1
+            self.stats.pages_loaded += 1
+            await self._record_new_state(page, obs, None, work.depth, action)
+            return
+        source = self.states[work.state_id]
+        if action.kind == ActionKind.CLICK and action.url:
+            await self._follow_link(page, source, action, work.depth)
+            return
+        await self._reach(page, source)
+        self._reset(page)
+        before = await take_snapshot(page, verify=False)
+        status = await self._perform(page, source, action)
+        self.stats.actions += 1
+        obs = self._collect(page, status)
+        await self._record_transition(page, source, action, before, obs, work.depth)
+        self._report()
+
+    async def _follow_link(self, page: Page, source: State, action: Action, depth: int) -> None:
+        """A link is a GET: known targets are recorded without loading them again."""
+        url = action.url or ""
+        tid = stable_id(source.id, action.signature())
+        template = url_template(url)
+        known = self.url_state.get(url)
+        if known is None and url in self.url_errors:
+            status = self.url_errors[url]
+            self._record_link(source, action, tid, None, status, url)
+            return
+        if known is not None:
+            self._record_link(source, action, tid, known, self.states[known].http_status, url)
+            return
+        if len(self.template_urls.get(template, set())) >= self.limits.instances_per_template:
+            return  # enough instances of this template: folding, not exploring
+        self._reset(page)
+        status = await self._goto(page, url)
+        self.stats.actions += 1
+        self.stats.pages_loaded += 1
+        obs = self._collect(page, status)
+        if status is not None and status >= 400:
+            self.url_errors[url] = status
+        target = await self._record_new_state(page, obs, (source, tid), depth, action)
+        if target is None and (status is None or status < 400):
+            return  # out of scope, not HTML or over a limit: not a transition worth keeping
+        self._record_link(source, action, tid, target, status, obs.url, obs)
+        self._report()
+
+    def _record_link(
+        self,
+        source: State,
+        action: Action,
+        tid: str,
+        target: str | None,
+        status: int | None,
+        url: str,
+        obs: _Observed | None = None,
+    ) -> None:
+        error = status is not None and status >= 400
+        self.transitions[tid] = Transition(
+            id=tid,
+            source=source.id,
+            action=action,
+            target=target,
+            network=obs.network[:30] if obs else [],
+            outcome=Outcome.ERROR if error else Outcome.NAVIGATED,
+            http_status=status,
+            console_errors=obs.console if obs else [],
+            target_url=normalize_url(url),
+        )
+        if error:
+            kind = "http-error" if (status or 0) >= 500 else "broken-link"
+            self._finding(kind, source.url, f"{action.label!r} → {url} answered {status}")
+
+    async def _perform(self, page: Page, source: State, action: Action) -> int | None:
+        """Do `action` on the page; returns the HTTP status of a document it loaded, if any."""
+        statuses: list[int] = []
+
+        def on_doc(resp: Response) -> None:
+            if resp.request.resource_type == "document" and resp.frame == page.main_frame:
+                statuses.append(resp.status)
+
+        page.on("response", on_doc)
+        try:
+            if action.kind == ActionKind.GOTO and action.url:
+                await page.goto(action.url, wait_until="domcontentloaded")
+            elif action.kind == ActionKind.FILL_SUBMIT:
+                form = _form_of(source, action.form_id)
+                await fill_form(page, form, action.values, self.unique)
+                submit_el = source.element(form.submit or "")
+                submit_loc = submit_el.best_locator() if submit_el else None
+                url_before = page.url
+                await submit_form(page, form, resolve(page, submit_loc) if submit_loc else None)
+                await _wait_after(page, url_before)
+            else:
+                el = source.element(action.element_id or "")
+                loc = el.best_locator() if el else None
+                if el is None or loc is None:
+                    raise PlaywrightError("element has no unique locator")
+                target = resolve(page, loc).first
+                url_before = page.url
+                if action.kind == ActionKind.CHECK:
+                    await target.check(timeout=_ACTION_TIMEOUT_MS)
+                elif action.kind == ActionKind.SELECT:
+                    await target.select_option(
+                        value=action.values.get("value", ""), timeout=_ACTION_TIMEOUT_MS
+                    )
+                else:
+                    await target.click(timeout=_ACTION_TIMEOUT_MS, no_wait_after=True)
+                await _wait_after(page, url_before)
+            await settle(page)
+        finally:
+            page.remove_listener("response", on_doc)
+        return statuses[-1] if statuses else None
+
+    # ------------------------------------------------------------------ recording
+
+    async def _record_new_state(
+        self,
+        page: Page,
+        obs: _Observed,
+        reach_from: tuple[State, str] | None,
+        depth: int,
+        action: Action,
+    ) -> str | None:
+        """Observe the page as a state: new ones are revisited, recorded and expanded."""
+        if obs.status is not None and obs.status >= 400:
+            return None
+        if not self.scope.allows_url(obs.url):
+            return None
+        ctype = await page.evaluate("document.contentType")
+        if "html" not in str(ctype):
+            return None
+        snap = await take_snapshot(page)
+        async with self._state_lock:
+            if snap.fingerprint in self.states:
+                self.url_state.setdefault(normalize_url(obs.url), snap.fingerprint)
+                return snap.fingerprint
+            template = url_template(obs.url)
+            if len(self.template_urls.get(template, set())) >= self.limits.instances_per_template:
+                if normalize_url(obs.url) not in self.template_urls.get(template, set()):
+                    return None
+            if len(self.states) >= self.limits.max_states:
+                self._stop_reason = self._stop_reason or "max-states"
+                return None
+            state = to_state(snap, depth, obs.status)
+            state.console_errors = obs.console
+            if reach_from is None:
+                state.reach_url = normalize_url(obs.url)
+            else:
+                src, tid = reach_from
+                # A URL reached by a plain GET reproduces the state; others need the path.
+                if action.kind in (ActionKind.GOTO,) or (
+                    action.kind == ActionKind.CLICK
+                    and normalize_url(obs.url) != normalize_url(src.url)
+                ):
+                    state.reach_url = normalize_url(obs.url)
+                else:
+                    state.reach_url = None
+                    state.reach_path = [*src.reach_path, tid] if not src.reach_url else [tid]
+            self.states[state.id] = state
+            self.template_urls.setdefault(template, set()).add(normalize_url(obs.url))
+            if state.reach_url:
+                self.url_state.setdefault(state.reach_url, state.id)
+        for err in obs.console:
+            self._finding("console-error", state.url, err)
+        await self._revisit(page, state, snap)
+        for work in self._actions_of(state, snap, depth):
+            self._push(work)
+        self._report()
+        return state.id
+
+    async def _revisit(self, page: Page, state: State, first: Snapshot) -> None:
+        """Visit the state again; keep only texts seen both times, and check its URL works."""
+        try:
+            if state.reach_url:
+                await self._goto(page, state.reach_url)
+            elif state.reach_path:
+                await self._reach(page, state)
+            else:
+                return
+            self.stats.pages_loaded += 1
+            second = await take_snapshot(page, verify=False)
+        except PlaywrightError as exc:
+            if is_crash(exc):
+                raise
+            state.stable_texts = []
+            return
+        if state.reach_url and second.fingerprint != first.fingerprint and state.reach_path:
+            state.reach_url = None
+        again = set(second.texts)
+        state.stable_texts = [t for t in first.texts if t in again]
+        if len(state.stable_texts) > 60:
+            state.stable_texts = state.stable_texts[:60]
+
+    def _actions_of(self, state: State, snap: Snapshot, depth: int) -> list[_Work]:
+        if depth >= self.limits.max_depth:
+            return []
+        out: list[_Work] = []
+        template = state.url_template
+        in_dialog = snap.dialog_open
+        for el in state.elements:
+            if in_dialog and not el.attributes.get("in-dialog"):
+                continue
+            if el.attributes.get("disabled"):
+                continue
+            labels = (el.name, el.text, el.attributes.get("href", ""), el.attributes.get("id", ""))
+            if self.scope.is_destructive(*labels):
+                continue
+            action: Action | None = None
+            if el.role == "link":
+                href = el.attributes.get("href", "")
+                if not href or href.startswith(("javascript:", "mailto:", "tel:")):
+                    continue
+                url = normalize_url(urljoin(state.url, href))
+                if not self.scope.allows_url(url):
+                    continue
+                action = Action(kind=ActionKind.CLICK, element_id=el.id, url=url, label=el.name)
+            elif (
+                el.role in _CLICKABLE
+                and el.attributes.get("type") != "submit"
+                and not _in_form(state, el)
+            ):
+                if el.best_locator() is None:
+                    continue
+                action = Action(kind=ActionKind.CLICK, element_id=el.id, label=el.name)
+            if action is None:
+                continue
+            sig = (template, action.signature())
+            if sig in self.done_signatures:
+                continue
+            self.done_signatures.add(sig)
+            out.append(
+                _Work(depth + 1, f"{template}|{el.role}|{el.name}|{el.id}", state.id, action)
+            )
+        for form in state.forms:
+            submit_el = state.element(form.submit or "")
+            submit_label = submit_el.name if submit_el else ""
+            if self.scope.is_destructive(submit_label, form.action):
+                continue
+            if form.purpose == "login" and self._creds is not None:
+                continue  # the crawl's own login form: submitting junk there only logs us out
+            variants = ["valid"]
+            if any(f.required for f in form.fields):
+                variants.append("empty")
+            for variant in variants:
+                action = Action(
+                    kind=ActionKind.FILL_SUBMIT,
+                    form_id=form.id,
+                    element_id=form.submit,
+                    values=planned_values(form, variant, self.unique),
+                    variant=variant,  # type: ignore[arg-type]
+                    label=f"{submit_label or 'submit'} ({variant})",
+                )
+                sig = (template, action.signature())
+                if sig in self.done_signatures:
+                    continue
+                self.done_signatures.add(sig)
+                out.append(
+                    _Work(depth + 1, f"{template}|form|{form.id}|{variant}", state.id, action)
+                )
+        return out
+
+    async def _record_transition(
+        self,
+        page: Page,
+        source: State,
+        action: Action,
+        before: Snapshot,
+        obs: _Observed,
+        depth: int,
+    ) -> None:
+        tid = stable_id(source.id, action.signature())
+        moved = normalize_url(obs.url) != normalize_url(before.url)
+        after = None
+        if obs.status is None or obs.status < 400:
+            try:
+                after = await take_snapshot(page, verify=False)
+            except PlaywrightError as exc:
+                if is_crash(exc):
+                    raise
+        if obs.status is not None and obs.status >= 400:
+            outcome = Outcome.ERROR
+        elif moved:
+            outcome = Outcome.NAVIGATED
+        elif after is not None and (
+            after.fingerprint != before.fingerprint
+            or after.raw.get("textHash") != before.raw.get("textHash")
+        ):
+            outcome = Outcome.DOM_CHANGED
+        else:
+            outcome = Outcome.NO_CHANGE
+        appeared: list[str] = []
+        if after is not None:
+            seen = set(before.texts)
+            appeared = [t for t in after.texts if t not in seen][:20]
+        transition = Transition(
+            id=tid,
+            source=source.id,
+            action=action,
+            network=obs.network[:30],
+            outcome=outcome,
+            http_status=obs.status,
+            console_errors=obs.console,
+            appeared_texts=appeared,
+            invalid_fields=list(after.invalid) if after else [],
+            target_url=normalize_url(obs.url),
+        )
+        async with self._state_lock:
+            self.transitions[tid] = transition
+        if outcome == Outcome.ERROR and obs.status is not None:
+            kind = "broken-link" if action.kind == ActionKind.CLICK else "http-error"
+            if obs.status >= 500:
+                kind = "http-error"
+            self._finding(kind, source.url, f"{action.label!r} → {obs.url} answered {obs.status}")
+        for failed in obs.failed:
+            self._finding("request-failed", source.url, failed)
+        if outcome in (Outcome.NAVIGATED, Outcome.DOM_CHANGED):
+            known = self.url_state.get(normalize_url(obs.url)) if moved else None
+            if after is not None and after.fingerprint in self.states:
+                transition.target = after.fingerprint
+            elif known and action.kind == ActionKind.CLICK:
+                transition.target = known
+            else:
+                transition.target = await self._record_new_state(
+                    page, obs, (source, tid), depth, action
+                )
+        elif outcome == Outcome.NO_CHANGE:
+            transition.target = source.id
+
+    def _finding(self, kind: str, where: str, detail: str) -> None:
+        key = (kind, url_template(where), volatile_free(detail))
+        if key not in self.findings:
+            self.findings[key] = Finding(kind=kind, where=where, detail=detail)  # type: ignore[arg-type]
+
+    def _mark_kept(self) -> None:
+        """One kept transition per (source template, action), site-wide links once per target."""
+        seen: set[tuple[str, ...]] = set()
+        ordered = sorted(
+            self.transitions.values(),
+            key=lambda t: (
+                self.states[t.source].depth if t.source in self.states else 99,
+                t.source,
+                t.id,
+            ),
+        )
+        for t in ordered:
+            src = self.states.get(t.source)
+            template = src.url_template if src else ""
+            el = src.element(t.action.element_id or "") if src else None
+            key: tuple[str, ...] = (template, t.action.signature())
+            site_key: tuple[str, ...] | None = None
+            if el is not None and el.role == "link" and t.target in self.states:
+                target_template = self.states[t.target].url_template
+                site_key = ("link", volatile_free(el.name), target_template)
+            t.kept = key not in seen and (site_key is None or site_key not in seen)
+            seen.add(key)
+            if site_key is not None:
+                seen.add(site_key)
+
+    def _report(self) -> None:
+        if self.progress is None:
+            return
+        self.stats.states = len(self.states)
+        self.stats.transitions = len(self.transitions)
+        self.stats.templates = len({s.url_template for s in self.states.values()})
+        self.progress(self.stats)
+
+
+class _SessionLost(Exception):
+    """The app sent us back to the login page mid-crawl."""
+
+
+def _is_login_state(state: State) -> bool:
+    return any(f.purpose == "login" for f in state.forms)
+
+
+def _in_form(state: State, el: Element) -> bool:
+    return any(
+        el.id == f.submit or any(x.element_id == el.id for x in f.fields) for f in state.forms
+    )
+
+
+def _form_of(state: State, form_id: str | None) -> Form:
+    for f in state.forms:
+        if f.id == form_id:
+            return f
+    raise PlaywrightError(f"form {form_id} not on state {state.id}")
+
+
+async def _wait_after(page: Page, url_before: str) -> None:
+    """After a click: wait for a navigation it started, else for the DOM to settle."""
+    try:
+        await page.wait_for_url(lambda u: u != url_before, timeout=600)
+        await page.wait_for_load_state("domcontentloaded")
+    except PlaywrightError as exc:
+        if is_crash(exc):
+            raise
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__

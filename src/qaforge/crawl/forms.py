@@ -1,0 +1,84 @@
+"""Fill and submit a form the crawl found: valid data, or required fields left empty."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.async_api import Locator as PWLocator
+from playwright.async_api import Page
+
+from qaforge.generate.data import placeholder_for, valid_value
+from qaforge.models import Form
+
+_TEXTLIKE_SKIP = {"checkbox", "radio", "select", "file", "hidden", "submit", "button", "reset"}
+
+
+def form_selector(form: Form) -> str:
+    """A CSS selector for the form: by its action and the fields it holds."""
+    sel = "form"
+    if form.action:
+        sel += f"[action={json.dumps(form.action)}]"
+    for f in form.fields[:2]:
+        sel += f":has([name={json.dumps(f.name)}])"
+    return sel
+
+
+def planned_values(form: Form, variant: str, unique: str) -> dict[str, str]:
+    """The values a submission uses; what the model records (placeholders, never secrets)."""
+    out: dict[str, str] = {}
+    for f in form.fields:
+        if variant == "empty":
+            if (
+                (f.required and f.type not in {"checkbox", "radio", "select"})
+                or (f.type in {"checkbox", "radio"} and f.required)
+                or (f.type == "select" and f.required)
+            ):
+                out[f.name] = ""
+            continue
+        if f.type == "password":
+            out[f.name] = "{password}"
+            continue
+        out[f.name] = placeholder_for(f) or valid_value(f, unique)
+    return out
+
+
+def concrete(value: str, unique: str) -> str:
+    """Resolve a recorded placeholder to the value typed during the crawl."""
+    return (
+        value.replace("{unique_email}", f"qa.{unique}@example.com")
+        .replace("{unique_username}", f"qa_{unique}")
+        .replace("{password}", f"Qa-{unique}-Pass1!")
+    )
+
+
+async def fill_form(page: Page, form: Form, values: dict[str, str], unique: str) -> None:
+    """Type `values` into the form's fields (the rest keep their defaults)."""
+    for f in form.fields:
+        if f.name not in values:
+            continue
+        value = concrete(values[f.name], unique)
+        scope = page.locator(form_selector(form)).first
+        target = scope.locator(f"[name={json.dumps(f.name)}]")
+        if f.type == "checkbox":
+            if value:
+                await target.first.check(timeout=3000)
+            else:
+                await target.first.uncheck(timeout=3000)
+        elif f.type == "radio":
+            if value:
+                radio = scope.locator(
+                    f"input[type=radio][name={json.dumps(f.name)}][value={json.dumps(value)}]"
+                )
+                await radio.first.check(timeout=3000)
+        elif f.type == "select":
+            await target.first.select_option(value=value, timeout=3000)
+        elif f.type not in _TEXTLIKE_SKIP:
+            await target.first.fill(value, timeout=3000)
+
+
+async def submit_form(page: Page, form: Form, submit: PWLocator | None) -> None:
+    """Press the form's submit control (or submit it programmatically when it has none)."""
+    if submit is not None:
+        await submit.first.click(timeout=3000, no_wait_after=True)
+        return
+    await page.locator(form_selector(form)).first.evaluate("f => f.requestSubmit()")
