@@ -702,7 +702,8 @@ class Explorer:
             http_status=obs.status,
             console_errors=obs.console,
             appeared_texts=appeared,
-            invalid_fields=list(after.invalid) if after else [],
+            # Fields marked invalid only mean something when the submit kept us on the page.
+            invalid_fields=list(after.invalid) if after and not moved else [],
             target_url=normalize_url(obs.url),
         )
         async with self._state_lock:

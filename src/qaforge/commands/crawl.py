@@ -1,0 +1,231 @@
+"""`qaforge crawl URL`: explore an app into `model.json`. Its options are reused by `run`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from qaforge.agents.tasks import CrawlLimits, ObserveRequest
+from qaforge.commands.common import EXIT_USAGE, console, fail, print_json, settings_or_exit
+from qaforge.models import AppModel, Auth, CrawlStats, Target
+
+PASSWORD_ENV = "QAFORGE_PASSWORD"
+USERNAME_ENV = "QAFORGE_USERNAME"
+
+
+@dataclass
+class CrawlOptions:
+    """The crawl and auth flags shared by `crawl` and `run`."""
+
+    login_url: str | None = None
+    username: str | None = None
+    password: str | None = None
+    http_credentials: str | None = None
+    auth_state: Path | None = None
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+    max_states: int = 60
+    max_depth: int = 6
+    max_actions: int = 400
+    time_budget: float = 300.0
+    contexts: int = 2
+    delay_ms: int = 0
+    allow_destructive: bool = False
+    deny_label: list[str] | None = None
+    app: str | None = None
+    seed: int = 0
+
+
+def build_request(url: str, opts: CrawlOptions, out_dir: Path) -> ObserveRequest:
+    """An `ObserveRequest` whose credentials are references to environment variables only."""
+    if not url.startswith(("http://", "https://")):
+        fail(f"{url!r} is not an http(s) URL")
+    # A password given on the command line moves into this process's environment, so that
+    # the model, checkpoints and messages only ever hold the reference `env:QAFORGE_PASSWORD`.
+    if opts.password is not None:
+        os.environ[PASSWORD_ENV] = opts.password
+    if opts.username is not None:
+        os.environ[USERNAME_ENV] = opts.username
+    if opts.http_credentials is not None:
+        if ":" not in opts.http_credentials:
+            fail("--http-credentials must look like USER:PASS")
+        os.environ["QAFORGE_HTTP_CREDENTIALS"] = opts.http_credentials
+    if opts.auth_state is not None and not opts.auth_state.is_file():
+        fail(f"--auth-state {opts.auth_state} does not exist")
+    if opts.login_url and not (os.environ.get(USERNAME_ENV) and os.environ.get(PASSWORD_ENV)):
+        fail("--login-url needs --username/--password or QAFORGE_USERNAME/QAFORGE_PASSWORD")
+    auth = Auth(
+        login_url=opts.login_url,
+        username_ref=f"env:{USERNAME_ENV}" if os.environ.get(USERNAME_ENV) else None,
+        password_ref=f"env:{PASSWORD_ENV}" if os.environ.get(PASSWORD_ENV) else None,
+        http_credentials_ref="env:QAFORGE_HTTP_CREDENTIALS" if opts.http_credentials else None,
+        auth_state_path=str(opts.auth_state) if opts.auth_state else None,
+    )
+    if auth.kind == "basic" and not opts.http_credentials:
+        # Username/password without a login URL are not HTTP credentials unless asked for.
+        auth = auth.model_copy(update={"username_ref": None, "password_ref": None})
+    target = Target(
+        url=url,
+        app=opts.app,
+        include=opts.include or [],
+        exclude=opts.exclude or [],
+        auth=auth,
+    )
+    limits = CrawlLimits(
+        max_states=opts.max_states,
+        max_depth=opts.max_depth,
+        max_actions=opts.max_actions,
+        time_budget_s=opts.time_budget,
+        contexts=opts.contexts,
+        action_delay_ms=opts.delay_ms,
+        allow_destructive=opts.allow_destructive,
+        deny_labels=opts.deny_label or [],
+        seed=opts.seed,
+    )
+    return ObserveRequest(target=target, limits=limits, out_dir=str(out_dir))
+
+
+def crawl_options(
+    login_url: str | None = typer.Option(None, "--login-url", help="login page (form login)"),
+    username: str | None = typer.Option(None, "--username", help="or QAFORGE_USERNAME"),
+    password: str | None = typer.Option(None, "--password", help="or QAFORGE_PASSWORD"),
+    http_credentials: str | None = typer.Option(
+        None, "--http-credentials", help="USER:PASS for HTTP basic auth"
+    ),
+    auth_state: Path | None = typer.Option(None, "--auth-state", help="Playwright storage state"),
+    include: list[str] | None = typer.Option(None, "--include", help="URL regex to stay within"),
+    exclude: list[str] | None = typer.Option(None, "--exclude", help="URL regex to avoid"),
+    max_states: int = typer.Option(60, "--max-states", min=1),
+    max_depth: int = typer.Option(6, "--max-depth", min=0),
+    max_actions: int = typer.Option(400, "--max-actions", min=1),
+    time_budget: float = typer.Option(300.0, "--time-budget", min=1, help="seconds"),
+    contexts: int = typer.Option(2, "--contexts", min=1, max=8, help="parallel browser contexts"),
+    delay_ms: int = typer.Option(0, "--delay-ms", min=0, help="pause between actions"),
+    allow_destructive: bool = typer.Option(False, "--allow-destructive"),
+    deny_label: list[str] | None = typer.Option(None, "--deny-label", help="extra label to avoid"),
+    app: str | None = typer.Option(None, "--app", help="app name for history and learning"),
+) -> CrawlOptions:
+    """Typer dependency-style constructor (called with the command's own parameters)."""
+    return CrawlOptions(
+        login_url,
+        username,
+        password,
+        http_credentials,
+        auth_state,
+        include,
+        exclude,
+        max_states,
+        max_depth,
+        max_actions,
+        time_budget,
+        contexts,
+        delay_ms,
+        allow_destructive,
+        deny_label,
+        app,
+    )
+
+
+def summary_table(model: AppModel) -> Table:
+    """The end-of-crawl summary: figures and what the app got wrong."""
+    s = model.crawl_stats
+    table = Table(title=f"Crawl of {model.target.url}", show_header=True)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in (
+        ("states", s.states),
+        ("templates", s.templates),
+        ("transitions", s.transitions),
+        ("kept transitions", sum(t.kept for t in model.transitions)),
+        ("forms", s.forms),
+        ("actions", s.actions),
+        ("findings", len(model.findings)),
+        ("browser restarts", s.browser_restarts),
+        ("time (s)", f"{s.duration_s:.1f}"),
+        ("stopped by", s.stopped_by),
+    ):
+        table.add_row(name, str(value))
+    return table
+
+
+def progress_line(stats: CrawlStats) -> str:
+    return (
+        f"[cyan]crawling[/] states {stats.states}  templates {stats.templates}  "
+        f"transitions {stats.transitions}  actions {stats.actions}"
+    )
+
+
+async def observe_with_progress(req: ObserveRequest, show: bool, config: Path | None) -> AppModel:
+    """Run the Observation agent with a live progress line on stderr."""
+    from qaforge.agents.base import AgentError
+    from qaforge.agents.observation import ObservationAgent
+
+    settings = settings_or_exit(config)
+    live = Live(console=console, transient=True, refresh_per_second=4) if show else None
+    agent = ObservationAgent(
+        settings, progress=(lambda st: live.update(progress_line(st))) if live else None
+    )
+    try:
+        if live:
+            with live:
+                return await agent.observe(req)
+        return await agent.observe(req)
+    except AgentError as exc:
+        fail(str(exc))
+
+
+def crawl(
+    url: str = typer.Argument(..., help="the app's start URL"),
+    out: Path = typer.Option(Path("qaforge-out"), "--out", help="directory for model.json"),
+    json_out: bool = typer.Option(False, "--json", help="print the crawl summary as JSON"),
+    config: Path | None = typer.Option(None, "--config", help="qaforge.toml to read"),
+    **kwargs: Any,
+) -> None:
+    """Explore URL in a real browser and write DIR/model.json."""
+    opts = CrawlOptions(**kwargs)
+    req = build_request(url, opts, out)
+    model = asyncio.run(observe_with_progress(req, show=not json_out, config=config))
+    path = out / "model.json"
+    model.save(path)
+    if json_out:
+        print_json(
+            {
+                "model": str(path),
+                "crawl": model.crawl_stats.model_dump(),
+                "findings": [f.model_dump() for f in model.findings],
+            }
+        )
+    else:
+        console.print(summary_table(model))
+        for f in model.findings:
+            console.print(f"[yellow]finding[/] {f.kind}: {f.detail} (on {f.where})")
+        console.print(f"model written to [bold]{path}[/]")
+
+
+def _with_crawl_options(fn: Any) -> Any:
+    """Give `fn` the crawl options as keyword parameters (shared by `crawl` and `run`)."""
+    import inspect
+
+    sig = inspect.signature(fn)
+    own = [p for p in sig.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    extra = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in inspect.signature(crawl_options).parameters.values()
+    ]
+    fn.__signature__ = sig.replace(parameters=[*own, *extra])
+    return fn
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `crawl`."""
+    app.command("crawl")(_with_crawl_options(crawl))
+
+
+__all__ = ["EXIT_USAGE", "CrawlOptions", "build_request", "crawl_options", "register"]
