@@ -178,11 +178,17 @@ class Explorer:
             else None
         )
         timeout = self.limits.page_timeout_ms / 1000
+        url = self.target.url
         try:
-            async with httpx.AsyncClient(
-                follow_redirects=True, timeout=timeout, auth=auth
-            ) as client:
-                r = await client.get(self.target.url)
+            async with httpx.AsyncClient(timeout=timeout, auth=auth) as client:
+                # Redirects one hop at a time: one that leaves the scope is never followed.
+                for _ in range(10):
+                    r = await client.get(url)
+                    if not r.is_redirect:
+                        break
+                    url = urljoin(url, r.headers.get("location", ""))
+                    if not self.scope.allows_url(url):
+                        raise CrawlError(f"{self.target.url} redirects out of scope, to {url}")
         except httpx.TimeoutException as exc:
             raise CrawlError(
                 f"{self.target.url} did not answer within {timeout:.0f}s (the page never "
@@ -190,9 +196,6 @@ class Explorer:
             ) from exc
         except httpx.HTTPError as exc:
             raise CrawlError(f"{self.target.url} is unreachable: {exc}") from exc
-        final = str(r.url)
-        if not self.scope.allows_url(final):
-            raise CrawlError(f"{self.target.url} redirects out of scope, to {final}")
         if r.status_code == 401 and not http_credentials:
             raise CrawlError(f"{self.target.url} asks for HTTP auth: use --http-credentials")
         ctype = r.headers.get("content-type", "")
