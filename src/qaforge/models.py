@@ -237,10 +237,15 @@ class CrawlStats(_Model):
     browser_restarts: int = 0
 
 
+FindingKind = Literal[
+    "broken-link", "console-error", "http-error", "request-failed", "accessibility"
+]
+
+
 class Finding(_Model):
     """Something wrong with the app itself (not with a test)."""
 
-    kind: Literal["broken-link", "console-error", "http-error", "request-failed", "accessibility"]
+    kind: FindingKind
     where: str
     detail: str
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -68,10 +69,8 @@ async def login(page: Page, login_url: str, creds: Credentials, timeout_ms: int)
         await page.click("[data-qaforge-login=submit]", no_wait_after=True)
     else:
         await page.press("[data-qaforge-login=password]", "Enter")
-    try:
+    with contextlib.suppress(Exception):
         await page.wait_for_load_state("domcontentloaded", timeout=timeout_ms)
-    except Exception:
-        pass
     await settle(page)
     if await still_on_login(page, login_url):
         raise LoginFailed(

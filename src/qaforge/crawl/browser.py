@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,8 @@ class BrowserSession:
             pass
         self.browser = None
         if self._pw is not None:
-            try:
+            with contextlib.suppress(Exception):
                 await self._pw.stop()
-            except Exception:
-                pass
             self._pw = None
 
 

@@ -8,11 +8,12 @@ one revisit); only texts seen both times become `stable_texts`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin
 
 import httpx
@@ -34,6 +35,7 @@ from qaforge.models import (
     CrawlStats,
     Element,
     Finding,
+    FindingKind,
     Form,
     NetworkCall,
     Outcome,
@@ -164,10 +166,10 @@ class Explorer:
                 raise CrawlError("--http-credentials must look like USER:PASS")
             return {"username": user, "password": pw}
         if auth.kind == "basic" and auth.username_ref and auth.password_ref:
-            user = resolve_ref(auth.username_ref)
-            pw = resolve_ref(auth.password_ref)
-            if user is not None and pw is not None:
-                return {"username": user, "password": pw}
+            basic_user = resolve_ref(auth.username_ref)
+            basic_pw = resolve_ref(auth.password_ref)
+            if basic_user is not None and basic_pw is not None:
+                return {"username": basic_user, "password": basic_pw}
         return None
 
     async def _preflight(self, http_credentials: dict[str, str] | None) -> None:
@@ -296,10 +298,8 @@ class Explorer:
                         continue
                     self._error(f"{work.action.label or work.action.kind}: {_short(exc)}")
                     if page is not None:
-                        try:
+                        with contextlib.suppress(PlaywrightError):
                             await page.close()
-                        except PlaywrightError:
-                            pass
                     page = None
                     break
                 except _SessionLost:
@@ -308,10 +308,8 @@ class Explorer:
             if self.limits.action_delay_ms:
                 await asyncio.sleep(self.limits.action_delay_ms / 1000)
         if ctx is not None:
-            try:
+            with contextlib.suppress(PlaywrightError):
                 await ctx.close()
-            except PlaywrightError:
-                pass
 
     async def _relogin(self, session: BrowserSession) -> None:
         if self._creds is None:
@@ -427,8 +425,7 @@ class Explorer:
         template = url_template(url)
         known = self.url_state.get(url)
         if known is None and url in self.url_errors:
-            status = self.url_errors[url]
-            self._record_link(source, action, tid, None, status, url)
+            self._record_link(source, action, tid, None, self.url_errors[url], url)
             return
         if known is not None:
             self._record_link(source, action, tid, known, self.states[known].http_status, url)
@@ -471,7 +468,7 @@ class Explorer:
             target_url=normalize_url(url),
         )
         if error:
-            kind = "http-error" if (status or 0) >= 500 else "broken-link"
+            kind: FindingKind = "http-error" if (status or 0) >= 500 else "broken-link"
             self._finding(kind, source.url, f"{action.label!r} → {url} answered {status}")
 
     async def _perform(self, page: Page, source: State, action: Action) -> int | None:
@@ -539,9 +536,12 @@ class Explorer:
                 self.url_state.setdefault(normalize_url(obs.url), snap.fingerprint)
                 return snap.fingerprint
             template = url_template(obs.url)
-            if len(self.template_urls.get(template, set())) >= self.limits.instances_per_template:
-                if normalize_url(obs.url) not in self.template_urls.get(template, set()):
-                    return None
+            seen_urls = self.template_urls.get(template, set())
+            if (
+                len(seen_urls) >= self.limits.instances_per_template
+                and normalize_url(obs.url) not in seen_urls
+            ):
+                return None
             if len(self.states) >= self.limits.max_states:
                 self._stop_reason = self._stop_reason or "max-states"
                 return None
@@ -642,16 +642,17 @@ class Explorer:
                 continue
             if form.purpose == "login" and self._creds is not None:
                 continue  # the crawl's own login form: submitting junk there only logs us out
-            variants = ["valid"]
+            variants: list[Literal["valid", "empty"]] = ["valid"]
             if any(f.required for f in form.fields):
                 variants.append("empty")
+            variant: Literal["valid", "empty"]
             for variant in variants:
                 action = Action(
                     kind=ActionKind.FILL_SUBMIT,
                     form_id=form.id,
                     element_id=form.submit,
                     values=planned_values(form, variant, self.unique),
-                    variant=variant,  # type: ignore[arg-type]
+                    variant=variant,
                     label=f"{submit_label or 'submit'} ({variant})",
                 )
                 sig = (template, action.signature())
@@ -712,7 +713,7 @@ class Explorer:
         async with self._state_lock:
             self.transitions[tid] = transition
         if outcome == Outcome.ERROR and obs.status is not None:
-            kind = "broken-link" if action.kind == ActionKind.CLICK else "http-error"
+            kind: FindingKind = "broken-link" if action.kind == ActionKind.CLICK else "http-error"
             if obs.status >= 500:
                 kind = "http-error"
             self._finding(kind, source.url, f"{action.label!r} → {obs.url} answered {obs.status}")
@@ -731,10 +732,10 @@ class Explorer:
         elif outcome == Outcome.NO_CHANGE:
             transition.target = source.id
 
-    def _finding(self, kind: str, where: str, detail: str) -> None:
+    def _finding(self, kind: FindingKind, where: str, detail: str) -> None:
         key = (kind, url_template(where), volatile_free(detail))
         if key not in self.findings:
-            self.findings[key] = Finding(kind=kind, where=where, detail=detail)  # type: ignore[arg-type]
+            self.findings[key] = Finding(kind=kind, where=where, detail=detail)
 
     def _mark_kept(self) -> None:
         """One kept transition per (source template, action), site-wide links once per target."""

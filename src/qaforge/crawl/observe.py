@@ -203,7 +203,7 @@ async def take_snapshot(page: Page, verify: bool = True) -> Snapshot:
             if fr.get("hidden"):
                 continue
             idx = fr.get("idx")
-            el = snap.by_idx.get(int(idx)) if idx not in (None, "") else None
+            field_el = snap.by_idx.get(int(idx)) if idx not in (None, "") else None
             fields.append(
                 FormField(
                     name=fr["name"],
@@ -219,7 +219,7 @@ async def take_snapshot(page: Page, verify: bool = True) -> Snapshot:
                     step=fr.get("step"),
                     placeholder=fr.get("placeholder", "") or "",
                     options=list(fr.get("options", [])),
-                    element_id=el.id if el else None,
+                    element_id=field_el.id if field_el else None,
                 )
             )
         submit_idx = f.get("submitIdx")

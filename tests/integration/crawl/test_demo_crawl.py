@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from playwright.async_api import async_playwright
@@ -94,7 +95,9 @@ def test_forms_are_found_with_their_constraints(demo_model: AppModel) -> None:
     assert fields["country"].options[1:] == ["Germany", "France", "Spain", "United Kingdom"]
     assert fields["shipping"].options == ["standard", "express"]
     assert fields["phone"].pattern
-    submits = {t.action.variant: t for t in demo_model.transitions if t.action.form_id == checkout.id}
+    submits = {
+        t.action.variant: t for t in demo_model.transitions if t.action.form_id == checkout.id
+    }
     assert submits["valid"].outcome == Outcome.NAVIGATED
     assert submits["empty"].outcome == Outcome.NO_CHANGE
     assert "email" in submits["empty"].invalid_fields
@@ -107,7 +110,7 @@ def test_stable_texts_exclude_what_changes_between_visits(demo_model: AppModel) 
 
 
 def test_credentials_are_only_references(demo_model_path: object) -> None:
-    text = open(str(demo_model_path), encoding="utf-8").read()
+    text = Path(str(demo_model_path)).read_text(encoding="utf-8")
     assert "env:QAFORGE_PASSWORD" in text
     assert '"password": "demo"' not in text and "Qa-" not in text.split('"values"')[0]
 
