@@ -1,6 +1,6 @@
 """Crawl benchmark: qaforge's crawler against the naive httpx baseline, per app, in one run.
 
-    .venv/bin/python benchmarks/crawl.py [--apps demo,datasette,django-admin,mlflow,tiddlywiki] [--json]
+    .venv/bin/python benchmarks/crawl.py [--apps demo,datasette,...] [--json]
 
 Real apps come from ../shared/realapps (installed and started by its realapp.py); an app that
 cannot start is reported and skipped.
