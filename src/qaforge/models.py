@@ -156,6 +156,9 @@ class State(_Model):
     elements: list[Element] = Field(default_factory=list)
     forms: list[Form] = Field(default_factory=list)
     stable_texts: list[str] = Field(default_factory=list)
+    # Every short text seen on the first visit, stable or not (for diagnosis, and for the
+    # test fixture strategy that asserts everything; never for shipped strategies).
+    visible_texts: list[str] = Field(default_factory=list)
     console_errors: list[str] = Field(default_factory=list)
     http_status: int | None = None
     requires_login: bool = False

@@ -15,6 +15,8 @@ Run directory layout (`--out DIR`):
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from qaforge.models import Target
@@ -81,6 +83,8 @@ class EvolveRequest(BaseModel):
     scenarios_path: str
     out_dir: str  # the suite goes to out_dir/tests
     strategy: str = "balanced"
+    # A full strategy definition (a variant from the learning loop) overrides the name lookup.
+    strategy_params: dict[str, Any] | None = None
     language: str = "python"
     app: str = ""
 

@@ -590,6 +590,7 @@ class Explorer:
             return
         if state.reach_url and second.fingerprint != first.fingerprint and state.reach_path:
             state.reach_url = None
+        state.visible_texts = first.texts[:80]
         again = set(second.texts)
         state.stable_texts = [t for t in first.texts if t in again]
         if len(state.stable_texts) > 60:

@@ -1,0 +1,176 @@
+"""The generated suite's conftest.py: base URL, browser, login, console errors, quarantine."""
+
+from __future__ import annotations
+
+from qaforge.generate.literals import py_str
+
+_TEMPLATE = '''"""Fixtures for the qaforge-generated suite.
+
+Run with `pytest` (pytest-playwright). The base URL is `--base-url` or QAFORGE_BASE_URL;
+credentials come only from QAFORGE_USERNAME / QAFORGE_PASSWORD; the browser is QAFORGE_CHROMIUM,
+else Debian's /usr/bin/chromium, else Playwright's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+DEFAULT_BASE_URL = __DEFAULT_BASE_URL__
+LOGIN_PATH = __LOGIN_PATH__
+HTTP_AUTH = __HTTP_AUTH__
+HERE = Path(__file__).parent
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "scenario(id): the qaforge scenario this test checks")
+    config.addinivalue_line("markers", "app_defect(kind): fails because the app is broken")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests qaforge quarantined as flaky (they stay in the files, with the reason)."""
+    path = HERE / "quarantine.json"
+    if not path.exists():
+        return
+    quarantined = {q["test_id"]: q.get("reason", "flaky") for q in json.loads(path.read_text())}
+    for item in items:
+        test_id = item.nodeid.split("/")[-1]
+        if test_id in quarantined:
+            item.add_marker(pytest.mark.skip(reason="quarantined: " + quarantined[test_id]))
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig: pytest.Config) -> str:
+    """pytest-base-url's fixture, falling back to QAFORGE_BASE_URL."""
+    url = pytestconfig.getoption("base_url", None) or os.environ.get("QAFORGE_BASE_URL")
+    return str(url or DEFAULT_BASE_URL).rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    args = dict(browser_type_launch_args)
+    exe = os.environ.get("QAFORGE_CHROMIUM")
+    if not exe and os.path.exists("/usr/bin/chromium"):
+        exe = "/usr/bin/chromium"
+    if exe:
+        args["executable_path"] = exe
+    args["args"] = [*args.get("args", []), *CHROMIUM_FLAGS]
+    return args
+
+
+def _credentials() -> tuple[str, str]:
+    user, password = os.environ.get("QAFORGE_USERNAME"), os.environ.get("QAFORGE_PASSWORD")
+    if not user or not password:
+        pytest.fail("set QAFORGE_USERNAME and QAFORGE_PASSWORD for this app", pytrace=False)
+    return user, password
+
+
+@pytest.fixture(scope="session")
+def _http_credentials() -> dict[str, str] | None:
+    if not HTTP_AUTH:
+        return None
+    user, password = _credentials()
+    return {"username": user, "password": password}
+
+
+@pytest.fixture(scope="session")
+def _login_state(
+    browser: Browser,
+    base_url: str,
+    _http_credentials: dict[str, str] | None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> str | None:
+    """Log in once per session through the app's login form; reuse the cookies."""
+    if not LOGIN_PATH:
+        return None
+    user, password = _credentials()
+    context = browser.new_context(base_url=base_url, http_credentials=_http_credentials)
+    page = context.new_page()
+    page.goto(LOGIN_PATH)
+    form = page.locator("form:has(input[type=password])").first
+    form.locator("input[type=text], input[type=email], input:not([type])").first.fill(user)
+    form.locator("input[type=password]").fill(password)
+    form.locator("button[type=submit], input[type=submit], button:not([type])").first.click()
+    page.wait_for_load_state()
+    if page.locator("input[type=password]:visible").count():
+        pytest.fail("login at " + LOGIN_PATH + " failed: check QAFORGE_USERNAME/PASSWORD")
+    path = tmp_path_factory.mktemp("qaforge-auth") / "state.json"
+    context.storage_state(path=str(path))
+    context.close()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(
+    browser_context_args: dict[str, Any],
+    _login_state: str | None,
+    _http_credentials: dict[str, str] | None,
+) -> dict[str, Any]:
+    args = dict(browser_context_args)
+    if _login_state:
+        args["storage_state"] = _login_state
+    if _http_credentials:
+        args["http_credentials"] = _http_credentials
+    return args
+
+
+@pytest.fixture()
+def unique() -> str:
+    """A token that makes data unique per test run (emails, usernames)."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture()
+def console_errors(page: Page) -> list[str]:
+    """Console errors and uncaught exceptions the page logs during the test."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append("uncaught: " + str(e)))
+    return errors
+
+
+@pytest.fixture(autouse=True)
+def _server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Record documents and API calls that answered 5xx, so a failure can be told apart
+    from a broken test (qaforge reads qaforge-events.jsonl)."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page: Page = request.getfixturevalue("page")
+    seen: list[str] = []
+    page.on(
+        "response",
+        lambda r: seen.append(r.request.method + " " + r.url + " " + str(r.status))
+        if r.status >= 500
+        else None,
+    )
+    yield
+    out = os.environ.get("QAFORGE_EVENTS")
+    if seen and out:
+        with open(out, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"test": request.node.nodeid, "server_errors": seen}) + "\\n")
+'''
+
+
+def conftest_source(base_url: str, login_path: str | None, http_auth: bool) -> str:
+    """conftest.py for a suite of the app at `base_url`."""
+    return (
+        _TEMPLATE.replace("__DEFAULT_BASE_URL__", py_str(base_url))
+        .replace("__LOGIN_PATH__", py_str(login_path) if login_path else "None")
+        .replace("__HTTP_AUTH__", "True" if http_auth else "False")
+    )

@@ -1,0 +1,201 @@
+"""The pytest-playwright emitter: one module per area, one test per scenario.
+
+Page text reaches code only through `repr` (see `literals`); every module is parsed before it
+is written and formatted with ruff.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qaforge.generate.literals import py_docstring, py_str
+from qaforge.generate.locators import LocatorChooser
+from qaforge.generate.strategy import Strategy
+from qaforge.models import Locator, LocatorStrategy, Scenario, Step, StepKind
+
+_DATA = {
+    "{unique_email}": '"qa." + unique + "@example.com"',
+    "{unique_username}": '"qa_" + unique',
+    "{password}": '"Qa-" + unique + "-Pass1!"',
+}
+
+
+def py_locator(loc: Locator) -> str:
+    """The Playwright (Python) expression for a locator candidate."""
+    match loc.strategy:
+        case LocatorStrategy.ROLE:
+            return f"page.get_by_role({py_str(loc.value)}, name={py_str(loc.name or '')}, exact=True)"
+        case LocatorStrategy.LABEL:
+            return f"page.get_by_label({py_str(loc.value)}, exact=True)"
+        case LocatorStrategy.PLACEHOLDER:
+            return f"page.get_by_placeholder({py_str(loc.value)}, exact=True)"
+        case LocatorStrategy.TEST_ID:
+            if loc.value.startswith("data-") and "=" in loc.value:
+                attr, _, val = loc.value.partition("=")
+                return f"page.locator({py_str(f'[{attr}={_css_str(val)}]')})"
+            return f"page.get_by_test_id({py_str(loc.value)})"
+        case LocatorStrategy.TEXT:
+            return f"page.get_by_text({py_str(loc.value)}, exact=True)"
+        case _:
+            return f"page.locator({py_str(loc.value)})"
+
+
+def _css_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def test_name(title: str, taken: set[str]) -> str:
+    """A readable, unique test function name from a scenario title."""
+    slug = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+    slug = re.sub(r"_+", "_", slug)[:70].strip("_") or "scenario"
+    name = f"test_{slug}"
+    n = 2
+    while name in taken:
+        name = f"test_{slug}_{n}"
+        n += 1
+    taken.add(name)
+    return name
+
+
+def limit_assertions(steps: list[Step], strategy: Strategy) -> list[Step]:
+    """Trim runs of visibility checks to what the strategy's strictness asks for."""
+    if strategy.assertion_strictness in {"strict", "all-visible-text"}:
+        return steps
+    cap = 1 if strategy.assertion_strictness == "minimal" else strategy.max_controls_asserted + 1
+    out: list[Step] = []
+    run = 0
+    for s in steps:
+        if s.kind == StepKind.EXPECT_VISIBLE:
+            run += 1
+            if run > cap:
+                continue
+        else:
+            run = 0
+        out.append(s)
+    return out
+
+
+@dataclass
+class PythonEmitter:
+    """Renders scenarios as pytest-playwright code."""
+
+    strategy: Strategy
+    chooser: LocatorChooser
+    all_texts: dict[str, list[str]] = field(default_factory=dict)  # state id → visible texts
+
+    def wait(self) -> list[str]:
+        if self.strategy.wait_policy == "networkidle":
+            return ['page.wait_for_load_state("networkidle")']
+        if self.strategy.wait_policy == "load":
+            return ['page.wait_for_load_state("load")']
+        return []
+
+    def value_expr(self, step: Step) -> str:
+        if step.data and step.data in _DATA:
+            return _DATA[step.data]
+        return py_str(step.value or "")
+
+    def step_lines(self, step: Step, first_goto: bool) -> list[str]:
+        loc = self.chooser.choose(step)
+        expr = py_locator(loc) if loc else ""
+        match step.kind:
+            case StepKind.GOTO:
+                target = "response = " if first_goto else ""
+                return [f"{target}page.goto({py_str(step.url or '/')})", *self.wait()]
+            case StepKind.EXPECT_STATUS if step.url:
+                return [
+                    f"response = page.request.get({py_str(step.url)})",
+                    f"assert response.status < 400, {py_str('GET ' + step.url + ' answered ')}"
+                    " + str(response.status)",
+                ]
+            case StepKind.EXPECT_STATUS:
+                return [
+                    "assert response is not None",
+                    "assert response.status < 400, 'GET ' + page.url + ' answered ' + "
+                    "str(response.status)",
+                ]
+            case StepKind.CLICK | StepKind.SUBMIT if expr:
+                return [f"{expr}.click()", *self.wait()]
+            case StepKind.FILL if expr:
+                return [f"{expr}.fill({self.value_expr(step)})"]
+            case StepKind.SELECT if expr:
+                return [f"{expr}.select_option({py_str(step.value or '')})"]
+            case StepKind.CHECK if expr:
+                return [f"{expr}.check()"]
+            case StepKind.EXPECT_URL:
+                return [f"expect(page).to_have_url(re.compile({py_str(step.url or '')}))"]
+            case StepKind.EXPECT_VISIBLE if expr:
+                return [f"expect({expr}).to_be_visible()"]
+            case StepKind.EXPECT_TEXT:
+                return [
+                    f"expect(page.get_by_text({py_str(step.text or '')}, exact=True)"
+                    ".first).to_be_visible()"
+                ]
+            case StepKind.EXPECT_INVALID if expr:
+                return [
+                    f"expect({expr}.and_(page.locator(':invalid, [aria-invalid=true]')))"
+                    ".to_have_count(1)"
+                ]
+            case StepKind.EXPECT_NO_CONSOLE_ERRORS:
+                return ['assert console_errors == [], "console errors: " + repr(console_errors)']
+            case StepKind.EXPECT_A11Y:
+                return [
+                    "violations = [v for v in Axe().run(page).response['violations'] "
+                    "if v.get('impact') in ('serious', 'critical')]",
+                    "assert violations == [], [v['id'] for v in violations]",
+                ]
+        return []
+
+    def test_function(self, sc: Scenario, name: str) -> str:
+        steps = limit_assertions(sc.steps, self.strategy)
+        if self.strategy.assertion_strictness == "all-visible-text":
+            for sid in sc.source_states[-1:]:
+                steps = steps + [
+                    Step(kind=StepKind.EXPECT_TEXT, text=t) for t in self.all_texts.get(sid, [])
+                ]
+        body: list[str] = []
+        for i, step in enumerate(steps):
+            # Keep the response only where the next step checks its status.
+            keep = (
+                step.kind == StepKind.GOTO
+                and i + 1 < len(steps)
+                and steps[i + 1].kind == StepKind.EXPECT_STATUS
+                and not steps[i + 1].url
+            )
+            body += self.step_lines(step, keep)
+        uses = sorted(
+            {"page"}
+            | ({"console_errors"} if "console_errors" in "\n".join(body) else set())
+            | ({"unique"} if "unique" in "\n".join(body) else set())
+        )
+        gherkin = (
+            f"Scenario: {sc.title}\n"
+            f"  Given {sc.given}\n  When {sc.when}\n  Then {sc.then}\n"
+            f"  (risk {sc.risk:.2f}: {'; '.join(sc.risk_reasons)})"
+        )
+        decorators = [f"@pytest.mark.scenario({py_str(sc.id)})"]
+        if sc.expect_defect:
+            decorators.append(f"@pytest.mark.app_defect({py_str(sc.kind.value)})")
+        params = ", ".join(
+            f"{u}: {'Page' if u == 'page' else 'list[str]' if u == 'console_errors' else 'str'}"
+            for u in uses
+        )
+        lines = [*decorators, f"def {name}({params}) -> None:", f"    {py_docstring(gherkin)}"]
+        lines += [f"    {line}" for line in body] or ["    pass"]
+        return "\n".join(lines) + "\n"
+
+    def module(self, area: str, target: str, scenarios: list[tuple[Scenario, str]]) -> str:
+        header = py_docstring(
+            f"Generated by qaforge from a crawl of {target}: the {area!s} area.\n\n"
+            "Each test's docstring is its Gherkin scenario; `qaforge sync` notices your edits."
+        )
+        needs_axe = any(sc.kind.value == "accessibility" for sc, _ in scenarios)
+        funcs = [self.test_function(sc, name) for sc, name in scenarios]
+        imports = ["from __future__ import annotations", ""]
+        if any("re.compile(" in f for f in funcs):
+            imports += ["import re", ""]
+        imports += ["import pytest", "from playwright.sync_api import Page, expect"]
+        if needs_axe:
+            imports.append("from axe_playwright_python.sync_playwright import Axe")
+        return header + "\n\n" + "\n".join(imports) + "\n\n\n" + "\n\n".join(funcs)

@@ -1,0 +1,200 @@
+"""The @playwright/test (TypeScript) emitter: the same scenarios, one spec file per area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qaforge.generate.emit_python import _DATA, limit_assertions
+from qaforge.generate.literals import ts_comment, ts_str
+from qaforge.generate.locators import LocatorChooser
+from qaforge.generate.strategy import Strategy
+from qaforge.models import Locator, LocatorStrategy, Scenario, Step, StepKind
+
+def ts_locator(loc: Locator) -> str:
+    """The Playwright (TypeScript) expression for a locator candidate."""
+    match loc.strategy:
+        case LocatorStrategy.ROLE:
+            return (
+                f"page.getByRole({ts_str(loc.value)} as any, "
+                f"{{ name: {ts_str(loc.name or '')}, exact: true }})"
+            )
+        case LocatorStrategy.LABEL:
+            return f"page.getByLabel({ts_str(loc.value)}, {{ exact: true }})"
+        case LocatorStrategy.PLACEHOLDER:
+            return f"page.getByPlaceholder({ts_str(loc.value)}, {{ exact: true }})"
+        case LocatorStrategy.TEST_ID:
+            if loc.value.startswith("data-") and "=" in loc.value:
+                attr, _, val = loc.value.partition("=")
+                css = "[" + attr + '="' + val.replace("\\", "\\\\").replace('"', '\\"') + '"]'
+                return f"page.locator({ts_str(css)})"
+            return f"page.getByTestId({ts_str(loc.value)})"
+        case LocatorStrategy.TEXT:
+            return f"page.getByText({ts_str(loc.value)}, {{ exact: true }})"
+        case _:
+            return f"page.locator({ts_str(loc.value)})"
+
+
+@dataclass
+class TypeScriptEmitter:
+    """Renders scenarios as @playwright/test specs."""
+
+    strategy: Strategy
+    chooser: LocatorChooser
+    all_texts: dict[str, list[str]] = field(default_factory=dict)
+
+    def wait(self) -> list[str]:
+        if self.strategy.wait_policy == "networkidle":
+            return ["await page.waitForLoadState('networkidle');"]
+        if self.strategy.wait_policy == "load":
+            return ["await page.waitForLoadState('load');"]
+        return []
+
+    def value_expr(self, step: Step) -> str:
+        if step.data and step.data in _DATA:
+            return _DATA[step.data]  # the same expression is valid TypeScript
+        return ts_str(step.value or "")
+
+    def step_lines(self, step: Step, first_goto: bool) -> list[str]:
+        loc = self.chooser.choose(step)
+        expr = ts_locator(loc) if loc else ""
+        match step.kind:
+            case StepKind.GOTO:
+                prefix = "const response = " if first_goto else ""
+                return [f"{prefix}await page.goto({ts_str(step.url or '/')});", *self.wait()]
+            case StepKind.EXPECT_STATUS if step.url:
+                return [
+                    f"const linked = await page.request.get({ts_str(step.url)});",
+                    "expect(linked.status()).toBeLessThan(400);",
+                ]
+            case StepKind.EXPECT_STATUS:
+                return ["expect(response?.status() ?? 0).toBeLessThan(400);"]
+            case StepKind.CLICK | StepKind.SUBMIT if expr:
+                return [f"await {expr}.click();", *self.wait()]
+            case StepKind.FILL if expr:
+                return [f"await {expr}.fill({self.value_expr(step)});"]
+            case StepKind.SELECT if expr:
+                return [f"await {expr}.selectOption({ts_str(step.value or '')});"]
+            case StepKind.CHECK if expr:
+                return [f"await {expr}.check();"]
+            case StepKind.EXPECT_URL:
+                return [f"await expect(page).toHaveURL(new RegExp({ts_str(step.url or '')}));"]
+            case StepKind.EXPECT_VISIBLE if expr:
+                return [f"await expect({expr}).toBeVisible();"]
+            case StepKind.EXPECT_TEXT:
+                return [
+                    f"await expect(page.getByText({ts_str(step.text or '')}, "
+                    "{ exact: true }).first()).toBeVisible();"
+                ]
+            case StepKind.EXPECT_INVALID if expr:
+                return [
+                    f"await expect({expr}.and(page.locator(':invalid, [aria-invalid=true]')))"
+                    ".toHaveCount(1);"
+                ]
+            case StepKind.EXPECT_NO_CONSOLE_ERRORS:
+                return ["expect(consoleErrors).toEqual([]);"]
+        return []
+
+    def test_block(self, sc: Scenario) -> str:
+        steps = limit_assertions(sc.steps, self.strategy)
+        body: list[str] = []
+        for i, step in enumerate(steps):
+            keep = (
+                step.kind == StepKind.GOTO
+                and i + 1 < len(steps)
+                and steps[i + 1].kind == StepKind.EXPECT_STATUS
+                and not steps[i + 1].url
+            )
+            body += self.step_lines(step, keep)
+        text = "\n".join(body)
+        pre: list[str] = []
+        if "consoleErrors" in text:
+            pre += [
+                "const consoleErrors: string[] = [];",
+                "page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });",
+                "page.on('pageerror', (e) => consoleErrors.push('uncaught: ' + e.message));",
+            ]
+        if "unique" in text:
+            pre.append("const unique = Math.random().toString(36).slice(2, 12);")
+        comment = ts_comment(
+            f"Scenario: {sc.title}\nGiven {sc.given}\nWhen {sc.when}\nThen {sc.then}"
+        )
+        title = ts_str(sc.title + (" [app-defect]" if sc.expect_defect else ""))
+        lines = [f"  /*\n   * {comment.replace(chr(10), chr(10) + '  ')}\n   */"]
+        lines.append(f"  test({title}, async ({{ page }}) => {{")
+        lines += [f"    {line}" for line in [*pre, *body]]
+        lines.append("  });")
+        return "\n".join(lines)
+
+    def module(self, area: str, target: str, scenarios: list[tuple[Scenario, str]]) -> str:
+        head = [
+            f"/* Generated by qaforge from a crawl of {ts_comment(target)}: the "
+            f"{ts_comment(area)} area. */",
+            "import { test, expect } from '@playwright/test';",
+            "",
+            f"test.describe({ts_str(area)}, () => {{",
+        ]
+        blocks = [self.test_block(sc) for sc, _ in scenarios]
+        return "\n".join(head) + "\n" + "\n\n".join(blocks) + "\n});\n"
+
+
+def ts_config_sources(base_url: str, login_path: str | None, http_auth: bool) -> dict[str, str]:
+    """playwright.config.ts, a global login setup and tsconfig.json for the TS suite."""
+    login = ts_str(login_path) if login_path else "null"
+    config = f"""import {{ defineConfig }} from '@playwright/test';
+import * as fs from 'fs';
+
+const exe = process.env.QAFORGE_CHROMIUM || (fs.existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+const user = process.env.QAFORGE_USERNAME;
+const password = process.env.QAFORGE_PASSWORD;
+
+export default defineConfig({{
+  testDir: '.',
+  testMatch: '*.spec.ts',
+  workers: 2,
+  globalSetup: './global-setup.ts',
+  use: {{
+    baseURL: (process.env.QAFORGE_BASE_URL || {ts_str(base_url)}).replace(/\\/$/, ''),
+    storageState: {login} ? '.auth/state.json' : undefined,
+    httpCredentials: {"true" if http_auth else "false"} && user && password ? {{ username: user, password }} : undefined,
+    launchOptions: {{
+      executablePath: exe,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    }},
+  }},
+}});
+"""
+    setup = f"""import {{ chromium, FullConfig }} from '@playwright/test';
+
+export default async function globalSetup(config: FullConfig): Promise<void> {{
+  const loginPath: string | null = {login};
+  if (!loginPath) return;
+  const user = process.env.QAFORGE_USERNAME;
+  const password = process.env.QAFORGE_PASSWORD;
+  if (!user || !password) throw new Error('set QAFORGE_USERNAME and QAFORGE_PASSWORD');
+  const use = config.projects[0].use;
+  const browser = await chromium.launch(use.launchOptions);
+  const page = await browser.newPage({{ baseURL: use.baseURL }});
+  await page.goto(loginPath);
+  const form = page.locator('form:has(input[type=password])').first();
+  await form.locator('input[type=text], input[type=email], input:not([type])').first().fill(user);
+  await form.locator('input[type=password]').fill(password);
+  await form.locator('button[type=submit], input[type=submit], button:not([type])').first().click();
+  await page.waitForLoadState();
+  await page.context().storageState({{ path: '.auth/state.json' }});
+  await browser.close();
+}}
+"""
+    tsconfig = """{
+  "compilerOptions": {
+    "target": "ES2020",
+    "module": "commonjs",
+    "strict": true,
+    "noEmit": true,
+    "esModuleInterop": true,
+    "skipLibCheck": true,
+    "types": ["node"]
+  },
+  "include": ["*.ts"]
+}
+"""
+    return {"playwright.config.ts": config, "global-setup.ts": setup, "tsconfig.json": tsconfig}

@@ -1,0 +1,597 @@
+"""The Requirements step: Given/When/Then scenarios, with structured steps, from an `AppModel`.
+
+Assertions use only texts that were stable across two visits of a state and, for pages, that
+every state of the same template shares (the template, not this visit's data).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from qaforge.crawl.urltemplate import url_template
+from qaforge.models import (
+    SCHEMA_VERSION,
+    ActionKind,
+    AppModel,
+    Element,
+    Form,
+    Locator,
+    Outcome,
+    Scenario,
+    ScenarioKind,
+    State,
+    Step,
+    StepKind,
+    Transition,
+    stable_id,
+)
+
+_MAX_PATH = 5
+_ASSERTABLE_ROLES = {"heading", "button", "link", "tab", "textbox", "combobox", "spinbutton"}
+
+
+def path_of(url: str) -> str:
+    """The path and query of `url` (tests join it to their base URL)."""
+    parts = urlsplit(url)
+    out = parts.path or "/"
+    if parts.query:
+        out += "?" + parts.query
+    if parts.fragment.startswith("/"):
+        out += "#" + parts.fragment
+    return out
+
+
+def template_regex(template: str) -> str:
+    """A regex matching the URLs of a template (`/items/{id}` → `/items/[^/?#]+`)."""
+    path = template.split("#", 1)[0]
+    base, _, query = path.partition("?")
+    parts = re.split(r"(\{[a-z_]+\})", base)
+    rx = "".join("[^/?#]+" if re.fullmatch(r"\{[a-z_]+\}", p) else re.escape(p) for p in parts)
+    if query:
+        keys = [kv.split("=", 1)[0] for kv in query.split("&")]
+        # Query keys in any order: one lookahead per key.
+        rx += r"\?" + "".join(f"(?=(?:[^#]*&)?{re.escape(k)}=)" for k in keys) + "[^#]*"
+    else:
+        rx += r"(\?.*)?"
+    return rx + r"(#.*)?$"
+
+
+def area_of(template: str) -> str:
+    """The test module a template belongs to: its first path segment (`home` for `/`)."""
+    seg = template.split("?", 1)[0].split("#", 1)[0].strip("/").split("/", 1)[0]
+    seg = re.sub(r"[^a-z0-9]+", "_", seg.lower()).strip("_")
+    return seg if seg and not seg.startswith("{") else "home"
+
+
+class Requirements:
+    """Derives scenarios of every kind from one model."""
+
+    def __init__(self, model: AppModel, accessibility: bool = False) -> None:
+        self.model = model
+        self.accessibility = accessibility
+        self.templates = model.templates()
+        self.kept = [t for t in model.transitions if t.kept]
+
+    # ------------------------------------------------------------------ helpers
+
+    def shared_texts(self, state: State) -> list[str]:
+        """Stable texts of `state` that every state of its template also shows."""
+        others = [s for s in self.templates.get(state.url_template, []) if s.id != state.id]
+        texts = [t for t in state.stable_texts if all(t in o.stable_texts for o in others)]
+        return texts
+
+    def site_wide(self) -> set[tuple[str, str]]:
+        """Controls found on most templates (navigation, footer): weak evidence of a page."""
+        if not hasattr(self, "_site_wide"):
+            counts: dict[tuple[str, str], int] = {}
+            for states in self.templates.values():
+                for key in {(e.role, e.name) for s in states for e in s.elements}:
+                    counts[key] = counts.get(key, 0) + 1
+            n = max(1, len(self.templates))
+            self._site_wide = {k for k, c in counts.items() if c >= max(2, n // 2)}
+        return self._site_wide
+
+    def asserted_elements(self, state: State, texts: Iterable[str]) -> list[Element]:
+        """Headings, then the page's own controls, then site-wide ones; stable and unique."""
+        stable = set(texts)
+        heads: list[Element] = []
+        controls: list[Element] = []
+        seen: set[tuple[str, str]] = set()
+        for el in state.elements:
+            if el.role not in _ASSERTABLE_ROLES or el.attributes.get("in-dialog"):
+                continue
+            if not el.name or el.name not in stable or el.best_locator() is None:
+                continue
+            key = (el.role, el.name)
+            if key in seen:
+                continue
+            seen.add(key)
+            (heads if el.role == "heading" else controls).append(el)
+        wide = self.site_wide()
+        controls.sort(key=lambda e: ((e.role, e.name) in wide, e.role == "link"))
+        return heads + controls
+
+    def reach_steps(self, state: State) -> list[Step]:
+        """Steps that bring a fresh page to `state` (a URL, or a URL plus replayed actions)."""
+        if state.reach_url:
+            return [Step(kind=StepKind.GOTO, url=path_of(state.reach_url), state_id=state.id)]
+        if not state.reach_path:
+            return [Step(kind=StepKind.GOTO, url=path_of(state.url), state_id=state.id)]
+        first = self.model.state(self.transition(state.reach_path[0]).source)
+        steps = self.reach_steps(first) if first else []
+        for tid in state.reach_path:
+            steps += self.action_steps(self.transition(tid))
+        return steps
+
+    def transition(self, tid: str) -> Transition:
+        for t in self.model.transitions:
+            if t.id == tid:
+                return t
+        raise KeyError(tid)
+
+    def element_step(self, kind: StepKind, el: Element, **kw: str | None) -> Step:
+        return Step(
+            kind=kind,
+            locator=el.best_locator(),
+            element_id=el.id,
+            fingerprint=el.fingerprint,
+            text=el.name,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def action_steps(self, t: Transition) -> list[Step]:
+        """The steps that perform a transition's action."""
+        src = self.model.state(t.source)
+        if src is None:
+            return []
+        a = t.action
+        if a.kind == ActionKind.FILL_SUBMIT:
+            form = next((f for f in src.forms if f.id == a.form_id), None)
+            return self.form_steps(src, form, a.values) if form else []
+        el = src.element(a.element_id or "")
+        if el is None or el.best_locator() is None:
+            return []
+        kind = {ActionKind.CHECK: StepKind.CHECK, ActionKind.SELECT: StepKind.SELECT}.get(
+            a.kind, StepKind.CLICK
+        )
+        return [self.element_step(kind, el, value=a.values.get("value"))]
+
+    def form_steps(self, state: State, form: Form, values: dict[str, str]) -> list[Step]:
+        steps: list[Step] = []
+        for f in form.fields:
+            if f.name not in values:
+                continue
+            value = values[f.name]
+            data = value if value.startswith("{") and value.endswith("}") else None
+            if f.type == "radio":
+                if not value:
+                    continue
+                el = next(
+                    (
+                        e
+                        for e in state.elements
+                        if e.role == "radio"
+                        and e.attributes.get("name") == f.name
+                        and e.attributes.get("value") == value
+                    ),
+                    None,
+                )
+                if el is not None and el.best_locator():
+                    steps.append(self.element_step(StepKind.CHECK, el))
+                continue
+            el = state.element(f.element_id or "")
+            if el is None or el.best_locator() is None:
+                continue
+            if f.type == "checkbox":
+                if value:
+                    steps.append(self.element_step(StepKind.CHECK, el))
+            elif f.type == "select":
+                if value:
+                    steps.append(self.element_step(StepKind.SELECT, el, value=value))
+            else:
+                steps.append(self.element_step(StepKind.FILL, el, value=value, data=data))
+        submit = state.element(form.submit or "")
+        if submit is not None and submit.best_locator() is not None:
+            steps.append(self.element_step(StepKind.SUBMIT, submit))
+        return steps
+
+    def expect_state(self, state: State, strict: bool = False) -> list[Step]:
+        """Assertions that the page shows `state`'s template: URL, heading, key controls."""
+        steps = [
+            Step(
+                kind=StepKind.EXPECT_URL,
+                url=template_regex(state.url_template),
+                text=state.url_template,
+                state_id=state.id,
+            )
+        ]
+        texts = self.shared_texts(state)
+        for el in self.asserted_elements(state, texts)[: (12 if strict else 4)]:
+            steps.append(self.element_step(StepKind.EXPECT_VISIBLE, el))
+        return steps
+
+    def scenario(
+        self,
+        kind: ScenarioKind,
+        title: str,
+        given: str,
+        when: str,
+        then: str,
+        steps: list[Step],
+        states: list[str],
+        transitions: list[str],
+        template: str,
+        login: bool,
+        expect_defect: bool = False,
+        tags: list[str] | None = None,
+    ) -> Scenario:
+        return Scenario(
+            id=stable_id(kind, title, states, transitions),
+            kind=kind,
+            title=title,
+            given=given,
+            when=when,
+            then=then,
+            steps=steps,
+            source_states=states,
+            source_transitions=transitions,
+            template=template,
+            area=area_of(template),
+            requires_login=login,
+            expect_defect=expect_defect,
+            tags=tags or [],
+        )
+
+    def given(self, state: State) -> str:
+        who = "I am logged in" if self.needs_login else "I am a visitor"
+        return f"{who} and open {state.url_template}"
+
+    @property
+    def needs_login(self) -> bool:
+        return self.model.target.auth.kind == "form"
+
+    # ------------------------------------------------------------------ kinds
+
+    def page_loads(self) -> list[Scenario]:
+        out = []
+        for template, states in sorted(self.templates.items()):
+            state = next((s for s in states if s.reach_url), None)
+            if state is None:
+                continue
+            steps = [
+                *self.reach_steps(state),
+                Step(kind=StepKind.EXPECT_STATUS, value="400"),
+                *self.expect_state(state)[1:],
+                Step(kind=StepKind.EXPECT_NO_CONSOLE_ERRORS),
+            ]
+            names = [s.text for s in steps if s.kind == StepKind.EXPECT_VISIBLE]
+            defect = bool(state.console_errors) or (state.http_status or 200) >= 400
+            then = "the page answers without an error"
+            if names:
+                then += " and shows " + ", ".join(repr(n) for n in names)
+            then += " and logs no console error"
+            out.append(
+                self.scenario(
+                    ScenarioKind.PAGE_LOADS,
+                    f"{template} loads",
+                    self.given(state).replace(" and open " + template, ""),
+                    f"I open {template}",
+                    then,
+                    steps,
+                    [state.id],
+                    [],
+                    template,
+                    state.requires_login,
+                    expect_defect=defect,
+                    tags=["smoke"],
+                )
+            )
+        return out
+
+    def navigation(self) -> list[Scenario]:
+        out = []
+        for t in self.kept:
+            src, dst = self.model.state(t.source), self.model.state(t.target or "")
+            if (
+                src is None
+                or dst is None
+                or t.outcome != Outcome.NAVIGATED
+                or t.action.kind != ActionKind.CLICK
+            ):
+                continue
+            act = self.action_steps(t)
+            if not act:
+                continue
+            steps = [*self.reach_steps(src), *act, *self.expect_state(dst)]
+            label = t.action.label or "the link"
+            out.append(
+                self.scenario(
+                    ScenarioKind.NAVIGATION,
+                    f"{label!s} on {src.url_template} leads to {dst.url_template}",
+                    self.given(src),
+                    f"I click {label!r}",
+                    f"I am on {dst.url_template}",
+                    steps,
+                    [src.id, dst.id],
+                    [t.id],
+                    src.url_template,
+                    src.requires_login or dst.requires_login,
+                )
+            )
+        return out
+
+    def forms(self) -> list[Scenario]:
+        out = []
+        for t in self.kept:
+            if t.action.kind != ActionKind.FILL_SUBMIT:
+                continue
+            src = self.model.state(t.source)
+            if src is None:
+                continue
+            form = next((f for f in src.forms if f.id == t.action.form_id), None)
+            if form is None:
+                continue
+            dst = self.model.state(t.target or "")
+            act = self.action_steps(t)
+            if not act or act[-1].kind != StepKind.SUBMIT:
+                continue
+            label = form.purpose or "the"
+            if t.action.variant == "valid":
+                expects: list[Step] = []
+                if dst is not None:
+                    expects = self.expect_state(dst)
+                    if t.outcome == Outcome.DOM_CHANGED or dst.id == src.id:
+                        expects = expects[1:]  # same URL: the page, not the address, changed
+                    stable = set(dst.stable_texts)
+                    for text in t.appeared_texts:
+                        if text in stable and not any(s.text == text for s in expects):
+                            expects.append(Step(kind=StepKind.EXPECT_TEXT, text=text))
+                            break
+                if not expects:
+                    continue
+                then = f"I see {dst.url_template}" if dst else "the submission is accepted"
+                out.append(
+                    self.scenario(
+                        ScenarioKind.FORM_VALID,
+                        f"{label} form on {src.url_template} accepts valid data",
+                        self.given(src),
+                        "I fill the form with valid data and submit it",
+                        then,
+                        [*self.reach_steps(src), *act, *expects],
+                        [s for s in (src.id, dst.id if dst else None) if s],
+                        [t.id],
+                        src.url_template,
+                        src.requires_login,
+                    )
+                )
+            else:
+                invalid = list(dict.fromkeys(t.invalid_fields))
+                checks: list[Step] = []
+                for name in invalid:
+                    f = next((x for x in form.fields if x.name == name), None)
+                    el = src.element(f.element_id or "") if f else None
+                    if el is not None and el.best_locator() is not None:
+                        checks.append(self.element_step(StepKind.EXPECT_INVALID, el))
+                if t.outcome == Outcome.NAVIGATED or not checks:
+                    continue
+                steps = [
+                    *self.reach_steps(src),
+                    *act,
+                    Step(
+                        kind=StepKind.EXPECT_URL,
+                        url=template_regex(src.url_template),
+                        text=src.url_template,
+                    ),
+                    *checks[:4],
+                ]
+                out.append(
+                    self.scenario(
+                        ScenarioKind.FORM_INVALID,
+                        f"{label} form on {src.url_template} rejects missing required fields",
+                        self.given(src),
+                        "I submit the form with its required fields empty",
+                        "I stay on the page and the fields "
+                        + ", ".join(repr(n) for n in invalid[:4])
+                        + " are marked invalid",
+                        steps,
+                        [src.id],
+                        [t.id],
+                        src.url_template,
+                        src.requires_login,
+                    )
+                )
+        return out
+
+    def interactions(self) -> list[Scenario]:
+        out = []
+        for t in self.kept:
+            if t.outcome != Outcome.DOM_CHANGED or t.action.kind == ActionKind.FILL_SUBMIT:
+                continue
+            src, dst = self.model.state(t.source), self.model.state(t.target or "")
+            if src is None or dst is None:
+                continue
+            act = self.action_steps(t)
+            if not act:
+                continue
+            src_names = {(e.role, e.name) for e in src.elements}
+            appeared = [
+                e
+                for e in self.asserted_elements(dst, dst.stable_texts)
+                if (e.role, e.name) not in src_names or e.attributes.get("in-dialog")
+            ]
+            expects = [self.element_step(StepKind.EXPECT_VISIBLE, e) for e in appeared[:3]]
+            if not expects:
+                stable = set(dst.stable_texts)
+                texts = [x for x in t.appeared_texts if x in stable][:2]
+                expects = [Step(kind=StepKind.EXPECT_TEXT, text=x) for x in texts]
+            if not expects:
+                continue
+            label = t.action.label or "the control"
+            out.append(
+                self.scenario(
+                    ScenarioKind.INTERACTION,
+                    f"{label!s} on {src.url_template} changes the page",
+                    self.given(src),
+                    f"I press {label!r}",
+                    "I see " + ", ".join(repr(s.text) for s in expects),
+                    [*self.reach_steps(src), *act, *expects],
+                    [src.id, dst.id],
+                    [t.id],
+                    src.url_template,
+                    src.requires_login,
+                )
+            )
+        return out
+
+    def flows(self, covered: set[str]) -> list[Scenario]:
+        """A path cover: walks from URL states through kept transitions nothing covers yet."""
+        out = []
+        by_source: dict[str, list[Transition]] = {}
+        for t in self.kept:
+            by_source.setdefault(t.source, []).append(t)
+        for start in sorted(
+            (s for s in self.model.states if s.reach_url or s.reach_path),
+            key=lambda s: (s.depth, s.url_template, s.id),
+        ):
+            while any(t.id not in covered for t in by_source.get(start.id, [])):
+                steps = self.reach_steps(start)
+                path: list[Transition] = []
+                state = start
+                while len(path) < _MAX_PATH:
+                    nxt = next(
+                        (
+                            t
+                            for t in by_source.get(state.id, [])
+                            if t.id not in covered and t.outcome != Outcome.ERROR
+                        ),
+                        None,
+                    )
+                    if nxt is None:
+                        break
+                    act = self.action_steps(nxt)
+                    covered.add(nxt.id)
+                    target = self.model.state(nxt.target or "")
+                    if not act or target is None:
+                        continue
+                    path.append(nxt)
+                    steps += act
+                    steps += self.expect_state(target)[1:] or self.expect_state(target)
+                    state = target
+                if not path:
+                    break
+                labels = " → ".join(t.action.label or str(t.action.kind) for t in path)
+                out.append(
+                    self.scenario(
+                        ScenarioKind.FLOW,
+                        f"flow from {start.url_template}: {labels}",
+                        self.given(start),
+                        "I " + ", then ".join(f"use {t.action.label!r}" for t in path),
+                        f"I reach {state.url_template} with every step showing its page",
+                        steps,
+                        [start.id, *(t.target or "" for t in path)],
+                        [t.id for t in path],
+                        start.url_template,
+                        start.requires_login,
+                    )
+                )
+        return out
+
+    def link_integrity(self) -> list[Scenario]:
+        out = []
+        for t in self.model.transitions:
+            if t.outcome != Outcome.ERROR or t.action.kind != ActionKind.CLICK:
+                continue
+            src = self.model.state(t.source)
+            if src is None or not t.target_url:
+                continue
+            href = path_of(t.target_url)
+            out.append(
+                self.scenario(
+                    ScenarioKind.LINK_INTEGRITY,
+                    f"link {t.action.label!s} on {src.url_template} works",
+                    self.given(src),
+                    f"I follow the link to {href}",
+                    "it answers with a status below 400",
+                    [
+                        *self.reach_steps(src),
+                        Step(kind=StepKind.EXPECT_STATUS, url=href, value="400"),
+                    ],
+                    [src.id],
+                    [t.id],
+                    src.url_template,
+                    src.requires_login,
+                    expect_defect=True,
+                    tags=["finding"],
+                )
+            )
+        return out
+
+    def a11y(self) -> list[Scenario]:
+        out = []
+        for template, states in sorted(self.templates.items()):
+            state = next((s for s in states if s.reach_url), None)
+            if state is None:
+                continue
+            out.append(
+                self.scenario(
+                    ScenarioKind.ACCESSIBILITY,
+                    f"{template} has no serious accessibility violations",
+                    self.given(state),
+                    f"I open {template} and run axe-core",
+                    "no critical or serious violation is reported",
+                    [*self.reach_steps(state), Step(kind=StepKind.EXPECT_A11Y)],
+                    [state.id],
+                    [],
+                    template,
+                    state.requires_login,
+                )
+            )
+        return out
+
+    def all(self) -> list[Scenario]:
+        """Every scenario, with a path cover for the kept transitions the others miss."""
+        scenarios = [
+            *self.page_loads(),
+            *self.navigation(),
+            *self.forms(),
+            *self.interactions(),
+            *self.link_integrity(),
+        ]
+        covered = {tid for s in scenarios for tid in s.source_transitions}
+        scenarios += self.flows(covered)
+        if self.accessibility:
+            scenarios += self.a11y()
+        unique: dict[str, Scenario] = {}
+        for s in scenarios:
+            unique.setdefault(s.id, s)
+        return list(unique.values())
+
+
+def derive_scenarios(model: AppModel, accessibility: bool = False) -> list[Scenario]:
+    """All scenarios for `model`."""
+    return Requirements(model, accessibility).all()
+
+
+def locator_key(loc: Locator | None) -> str:
+    return f"{loc.strategy}:{loc.value}:{loc.name}" if loc else ""
+
+
+
+
+def save_scenarios(path: Path, scenarios: list[Scenario]) -> None:
+    """Write scenarios as a JSON list (versioned with the models' schema)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"schema_version": SCHEMA_VERSION, "scenarios": [s.model_dump(mode="json") for s in scenarios]}
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+
+
+def load_scenarios(path: Path) -> list[Scenario]:
+    """Read scenarios written by `save_scenarios`."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"{path}: schema_version {doc.get('schema_version')!r} is not {SCHEMA_VERSION}")
+    return [Scenario.model_validate(s) for s in doc["scenarios"]]

@@ -1,0 +1,144 @@
+"""Write a generated suite to disk: parse-checked, formatted, with its test → scenario map."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from qaforge.generate.conftest_py import conftest_source
+from qaforge.generate.emit_python import PythonEmitter, test_name
+from qaforge.generate.emit_typescript import TypeScriptEmitter, ts_config_sources
+from qaforge.generate.gherkin import feature_text
+from qaforge.generate.locators import LocatorChooser
+from qaforge.generate.strategy import Strategy
+from qaforge.models import AppModel, GeneratedTest, Scenario, TestSuite
+
+
+class CodeSafetyError(Exception):
+    """A generated file did not parse: nothing is written."""
+
+
+def check_python(source: str, name: str) -> None:
+    """Refuse a Python file that does not parse."""
+    try:
+        ast.parse(source, filename=name)
+    except SyntaxError as exc:
+        raise CodeSafetyError(f"generated {name} does not parse: {exc}") from exc
+
+
+def ruff_format(paths: list[Path]) -> None:
+    """Format generated Python with ruff (best effort: unformatted code still runs)."""
+    if not paths:
+        return
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--quiet", "--line-length", "100", *map(str, paths)],
+        check=False,
+        capture_output=True,
+    )
+
+
+def _login_path(model: AppModel) -> str | None:
+    auth = model.target.auth
+    if auth.kind != "form" or not auth.login_url:
+        return None
+    parts = urlsplit(urljoin(model.target.url, auth.login_url))
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def write_suite(
+    model: AppModel,
+    scenarios: list[Scenario],
+    out_dir: Path,
+    strategy: Strategy,
+    language: str = "python",
+    notes: list[str] | None = None,
+    dropped: list[str] | None = None,
+) -> TestSuite:
+    """Emit every scenario into `out_dir` (replacing a previous generation there)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in [*out_dir.glob("test_*.py"), *out_dir.glob("*.spec.ts")]:
+        old.unlink()
+    chooser = LocatorChooser(model, [str(p) for p in strategy.locator_priority])
+    texts = {s.id: s.visible_texts for s in model.states}
+    by_area: dict[str, list[Scenario]] = defaultdict(list)
+    for sc in scenarios:
+        by_area[sc.area or "home"].append(sc)
+    base_url = f"{urlsplit(model.target.url).scheme}://{urlsplit(model.target.url).netloc}"
+    http_auth = model.target.auth.kind == "basic"
+    suite = TestSuite(
+        directory=str(out_dir),
+        language="typescript" if language == "ts" else "python",
+        strategy=strategy.name,
+        notes=notes or [],
+        dropped=dropped or [],
+    )
+    files: dict[str, str] = {}
+    if language == "ts":
+        ts = TypeScriptEmitter(strategy, chooser, texts)
+        files.update(ts_config_sources(base_url, _login_path(model), http_auth))
+        for area, group in sorted(by_area.items()):
+            taken: set[str] = set()
+            named = [(sc, sc.title) for sc in group]
+            fname = f"{area}.spec.ts"
+            files[fname] = ts.module(area, model.target.url, named)
+            for sc in group:
+                suite.tests.append(
+                    GeneratedTest(
+                        test_id=f"{fname}::{test_name(sc.title, taken)}",
+                        scenario_id=sc.id,
+                        file=fname,
+                        function=sc.title,
+                        kind=sc.kind,
+                        template=sc.template,
+                        expect_defect=sc.expect_defect,
+                    )
+                )
+    else:
+        py = PythonEmitter(strategy, chooser, texts)
+        conftest = conftest_source(base_url, _login_path(model), http_auth)
+        files["conftest.py"] = conftest
+        files["pytest.ini"] = "[pytest]\naddopts = -p no:cacheprovider\n"
+        for area, group in sorted(by_area.items()):
+            taken = set()
+            named = [(sc, test_name(sc.title, taken)) for sc in group]
+            fname = f"test_{area}.py"
+            files[fname] = py.module(area, model.target.url, named)
+            for sc, name in named:
+                suite.tests.append(
+                    GeneratedTest(
+                        test_id=f"{fname}::{name}",
+                        scenario_id=sc.id,
+                        file=fname,
+                        function=name,
+                        kind=sc.kind,
+                        template=sc.template,
+                        expect_defect=sc.expect_defect,
+                    )
+                )
+    for name, source in files.items():
+        if name.endswith(".py"):
+            check_python(source, name)
+    for name, source in files.items():
+        (out_dir / name).write_text(source, encoding="utf-8")
+    ruff_format([out_dir / n for n in files if n.endswith(".py")])
+    (out_dir / "scenarios.feature").write_text(
+        feature_text(model.target.app or model.target.url, scenarios), encoding="utf-8"
+    )
+    model.save(out_dir / "model.json")
+    quarantine = out_dir / "quarantine.json"
+    if quarantine.exists():
+        quarantine.unlink()  # a new generation starts with nothing quarantined
+    suite.files = sorted([*files, "scenarios.feature", "model.json"])
+    (out_dir / "suite.json").write_text(suite.model_dump_json(indent=2), encoding="utf-8")
+    return suite
+
+
+def copy_model(src: Path, dst_dir: Path) -> None:
+    """Keep the model next to the suite (`qaforge test` reads it)."""
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst_dir / "model.json")
