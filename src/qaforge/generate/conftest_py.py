@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 DEFAULT_BASE_URL = __DEFAULT_BASE_URL__
 LOGIN_PATH = __LOGIN_PATH__
@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     quarantined = {q["test_id"]: q.get("reason", "flaky") for q in json.loads(path.read_text())}
     for item in items:
-        test_id = item.nodeid.split("/")[-1]
+        test_id = item.nodeid.split("/")[-1].split("[")[0]
         if test_id in quarantined:
             item.add_marker(pytest.mark.skip(reason="quarantined: " + quarantined[test_id]))
 
@@ -127,6 +127,15 @@ def browser_context_args(
     if _http_credentials:
         args["http_credentials"] = _http_credentials
     return args
+
+
+@pytest.fixture(autouse=True)
+def _timeouts(request: pytest.FixtureRequest) -> None:
+    """Fail fast: a missing element is reported in seconds, not after Playwright's 30 s."""
+    timeout_ms = int(os.environ.get("QAFORGE_TIMEOUT_MS", "5000"))
+    expect.set_options(timeout=timeout_ms)
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(timeout_ms)
 
 
 @pytest.fixture()

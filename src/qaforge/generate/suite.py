@@ -130,10 +130,14 @@ def write_suite(
         feature_text(model.target.app or model.target.url, scenarios), encoding="utf-8"
     )
     model.save(out_dir / "model.json")
+    # The scenarios travel with the suite: healing needs each step's element fingerprint.
+    from qaforge.generate.scenarios import save_scenarios
+
+    save_scenarios(out_dir / "scenarios.json", scenarios)
     quarantine = out_dir / "quarantine.json"
     if quarantine.exists():
         quarantine.unlink()  # a new generation starts with nothing quarantined
-    suite.files = sorted([*files, "scenarios.feature", "model.json"])
+    suite.files = sorted([*files, "scenarios.feature", "model.json", "scenarios.json"])
     (out_dir / "suite.json").write_text(suite.model_dump_json(indent=2), encoding="utf-8")
     return suite
 

@@ -1,0 +1,45 @@
+"""Why did a test fail? App defect, broken locator, assertion mismatch, timeout or test error."""
+
+from __future__ import annotations
+
+import re
+
+from qaforge.models import FailureClass
+
+_ACTION = re.compile(
+    r"Locator\.(click|fill|check|uncheck|select_option|press|hover|set_input_files|type)"
+    r"|Page\.(click|fill|check)"
+)
+_EXPECT = re.compile(r"(Locator|Page|APIResponse) expected to|expected to (be|have|match|contain)")
+_STRICT = re.compile(r"strict mode violation", re.I)
+_SERVER = re.compile(r"answered 5\d\d|\b5\d\d\b Internal Server Error", re.I)
+_TEST_TIMEOUT = re.compile(r"Timeout \(\d|Failed: Timeout >|pytest-timeout", re.I)
+
+
+def classify(message: str, expect_defect: bool, server_errors: list[str]) -> FailureClass:
+    """The failure class of a test from its failure message and what the page showed."""
+    if expect_defect or server_errors or _SERVER.search(message):
+        return FailureClass.APP_DEFECT
+    if "console errors:" in message:
+        return FailureClass.APP_DEFECT
+    if _TEST_TIMEOUT.search(message):
+        return FailureClass.TIMEOUT
+    if _STRICT.search(message):
+        return FailureClass.BROKEN_LOCATOR
+    if _ACTION.search(message) and "Timeout" in message:
+        # An action waited for its element and never found it: the locator is broken.
+        return FailureClass.BROKEN_LOCATOR
+    if _EXPECT.search(message) or "AssertionError" in message:
+        return FailureClass.ASSERTION_MISMATCH
+    if "TimeoutError" in message or "Timeout" in message:
+        return FailureClass.TIMEOUT
+    return FailureClass.TEST_ERROR
+
+
+_WAITING = re.compile(r"waiting for (.+)")
+
+
+def failing_locator(message: str) -> str | None:
+    """The locator expression Playwright was waiting for, as it prints it."""
+    m = _WAITING.search(message)
+    return m.group(1).strip() if m else None

@@ -1,0 +1,121 @@
+"""Run a generated suite with pytest in a subprocess and read back what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qaforge.config import Settings
+
+
+@dataclass
+class CaseResult:
+    """One test's outcome in one pytest run."""
+
+    test_id: str
+    outcome: str  # passed, failed, error, skipped
+    message: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass
+class PytestRun:
+    cases: dict[str, CaseResult] = field(default_factory=dict)
+    server_errors: dict[str, list[str]] = field(default_factory=dict)
+    returncode: int = 0
+    junit: Path | None = None
+    output: str = ""
+
+
+def test_id_of(classname: str, name: str) -> str:
+    """JUnit classname/name → `test_items.py::test_add_to_cart` (browser parameter dropped)."""
+    module = classname.replace(".", "/") + ".py" if classname else ""
+    return f"{module.split('/')[-1]}::{name.split('[')[0]}"
+
+
+def parse_junit(path: Path) -> dict[str, CaseResult]:
+    """Per-test outcomes from a pytest JUnit XML file."""
+    out: dict[str, CaseResult] = {}
+    root = ET.parse(path).getroot()
+    for case in root.iter("testcase"):
+        tid = test_id_of(case.get("classname", ""), case.get("name", ""))
+        outcome, message = "passed", ""
+        for child in case:
+            if child.tag in {"failure", "error"}:
+                outcome = "failed" if child.tag == "failure" else "error"
+                message = (child.get("message") or "") + "\n" + (child.text or "")
+                break
+            if child.tag == "skipped":
+                outcome, message = "skipped", child.get("message") or ""
+        out[tid] = CaseResult(tid, outcome, message.strip()[:4000], float(case.get("time", 0)))
+    return out
+
+
+async def run_pytest(
+    suite_dir: Path,
+    base_url: str,
+    out_dir: Path,
+    settings: Settings,
+    run_index: int = 0,
+    select: list[str] | None = None,
+    workers: int = 2,
+    test_timeout_s: float = 60.0,
+) -> PytestRun:
+    """Run the suite (or the `select`ed test ids) once; JUnit and traces go under `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    junit = out_dir / f"pytest-run{run_index}.xml"
+    events = out_dir / f"events-run{run_index}.jsonl"
+    if events.exists():
+        events.unlink()
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *(select or ["."]),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={junit}",
+        "--tracing=retain-on-failure",
+        "--screenshot=only-on-failure",
+        f"--output={out_dir / f'artifacts-run{run_index}'}",
+        f"--timeout={int(test_timeout_s)}",
+        f"--base-url={base_url}",
+    ]
+    n = min(workers, len(select)) if select else workers
+    if n > 1:
+        args += ["-n", str(n)]
+    env = dict(os.environ)
+    env["QAFORGE_BASE_URL"] = base_url
+    env["QAFORGE_EVENTS"] = str(events)
+    chromium = settings.chromium_path()
+    if chromium:
+        env["QAFORGE_CHROMIUM"] = chromium
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        cwd=str(suite_dir),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    stdout, _ = await proc.communicate()
+    run = PytestRun(returncode=proc.returncode or 0, output=stdout.decode(errors="replace")[-20000:])
+    if junit.exists():
+        run.junit = junit
+        run.cases = parse_junit(junit)
+    if events.exists():
+        for line in events.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                ev = json.loads(line)
+                tid = test_id_of("", "") if not ev.get("test") else _nodeid_to_id(ev["test"])
+                run.server_errors.setdefault(tid, []).extend(ev.get("server_errors", []))
+    return run
+
+
+def _nodeid_to_id(nodeid: str) -> str:
+    return nodeid.split("/")[-1].split("[")[0]
