@@ -49,7 +49,9 @@ def combine(
         seen = [r.cases.get(gt.test_id) for r in runs]
         outcomes = [c.outcome if c else "missing" for c in seen]
         duration = sum(c.duration_s for c in seen if c) / max(1, len(runs))
-        last_fail = next((c for c in reversed(seen) if c and c.outcome in {"failed", "error"}), None)
+        last_fail = next(
+            (c for c in reversed(seen) if c and c.outcome in {"failed", "error"}), None
+        )
         message = last_fail.message if last_fail else ""
         server = [e for r in runs for e in r.server_errors.get(gt.test_id, [])]
         res = TestResult(

@@ -85,7 +85,9 @@ def rewrite_action_locator(source: str, function: str, old_expr: str, new_expr: 
     lines = source.splitlines(keepends=True)
     for lineno, col, end_lineno, end_col in sorted(spans, reverse=True):
         start = sum(len(x) for x in lines[: lineno - 1]) + _byte_col(lines[lineno - 1], col)
-        end = sum(len(x) for x in lines[: end_lineno - 1]) + _byte_col(lines[end_lineno - 1], end_col)
+        end = sum(len(x) for x in lines[: end_lineno - 1]) + _byte_col(
+            lines[end_lineno - 1], end_col
+        )
         text = "".join(lines)
         text = text[:start] + new_expr + text[end:]
         lines = text.splitlines(keepends=True)
@@ -105,7 +107,9 @@ def count_assertions(source: str, function: str) -> int:
             calls = sum(
                 1
                 for n in ast.walk(node)
-                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "expect"
+                if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Name)
+                and n.func.id == "expect"
             )
             return calls + sum(1 for n in ast.walk(node) if isinstance(n, ast.Assert))
     return 0
@@ -193,8 +197,14 @@ class Healer:
             found = self.failing_step(sc, message) if sc else None
             if found is None:
                 res.heals.append(
-                    Heal(test_id=res.test_id, old_locator="?", new_locator="", score=0.0,
-                         accepted=False, reason="the failing locator is not one of the test's actions")
+                    Heal(
+                        test_id=res.test_id,
+                        old_locator="?",
+                        new_locator="",
+                        score=0.0,
+                        accepted=False,
+                        reason="the failing locator is not one of the test's actions",
+                    )
                 )
                 break
             step, old_loc = found
@@ -202,16 +212,27 @@ class Healer:
             old_expr = py_locator(old_loc)
             if match is None:
                 res.heals.append(
-                    Heal(test_id=res.test_id, old_locator=old_expr, new_locator="", score=0.0,
-                         accepted=False, reason=f"no element on the page scores ≥ {THRESHOLD}")
+                    Heal(
+                        test_id=res.test_id,
+                        old_locator=old_expr,
+                        new_locator="",
+                        score=0.0,
+                        accepted=False,
+                        reason=f"no element on the page scores ≥ {THRESHOLD}",
+                    )
                 )
                 break
             el, score, new_loc = match
             new_expr = py_locator(new_loc)
             current = path.read_text(encoding="utf-8")
             rewritten = rewrite_action_locator(current, function, old_expr, new_expr)
-            heal = Heal(test_id=res.test_id, old_locator=old_expr, new_locator=new_expr,
-                        score=score, accepted=False)
+            heal = Heal(
+                test_id=res.test_id,
+                old_locator=old_expr,
+                new_locator=new_expr,
+                score=score,
+                accepted=False,
+            )
             res.heals.append(heal)
             if rewritten is None:
                 heal.reason = "could not find the locator in the test's code"
@@ -222,8 +243,13 @@ class Healer:
             path.write_text(rewritten, encoding="utf-8")
             ruff_format([path])
             rerun = await run_pytest(
-                Path(self.suite.directory), self.base_url, self.out_dir, self.settings,
-                run_index=90, select=[res.test_id], workers=1,
+                Path(self.suite.directory),
+                self.base_url,
+                self.out_dir,
+                self.settings,
+                run_index=90,
+                select=[res.test_id],
+                workers=1,
             )
             case = rerun.cases.get(res.test_id)
             if case is not None and case.outcome == "passed":
@@ -242,14 +268,18 @@ class Healer:
         path.write_text(original, encoding="utf-8")
         return False
 
-    async def _find(self, session: BrowserSession, step: Step) -> tuple[Element, float, Locator] | None:
+    async def _find(
+        self, session: BrowserSession, step: Step
+    ) -> tuple[Element, float, Locator] | None:
         url = self.state_of.get(step.element_id or "")
         if url is None or step.fingerprint is None:
             return None
         from urllib.parse import urlsplit
 
         parts = urlsplit(url)
-        live_url = self.base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+        live_url = (
+            self.base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+        )
         ctx = await session.new_context()
         try:
             page = await ctx.new_page()

@@ -104,7 +104,9 @@ async def run_pytest(
         stderr=asyncio.subprocess.STDOUT,
     )
     stdout, _ = await proc.communicate()
-    run = PytestRun(returncode=proc.returncode or 0, output=stdout.decode(errors="replace")[-20000:])
+    run = PytestRun(
+        returncode=proc.returncode or 0, output=stdout.decode(errors="replace")[-20000:]
+    )
     if junit.exists():
         run.junit = junit
         run.cases = parse_junit(junit)

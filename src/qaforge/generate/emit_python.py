@@ -25,7 +25,9 @@ def py_locator(loc: Locator) -> str:
     """The Playwright (Python) expression for a locator candidate."""
     match loc.strategy:
         case LocatorStrategy.ROLE:
-            return f"page.get_by_role({py_str(loc.value)}, name={py_str(loc.name or '')}, exact=True)"
+            return (
+                f"page.get_by_role({py_str(loc.value)}, name={py_str(loc.name or '')}, exact=True)"
+            )
         case LocatorStrategy.LABEL:
             return f"page.get_by_label({py_str(loc.value)}, exact=True)"
         case LocatorStrategy.PLACEHOLDER:

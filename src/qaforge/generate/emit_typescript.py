@@ -10,6 +10,7 @@ from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
 from qaforge.models import Locator, LocatorStrategy, Scenario, Step, StepKind
 
+
 def ts_locator(loc: Locator) -> str:
     """The Playwright (TypeScript) expression for a locator candidate."""
     match loc.strategy:

@@ -57,7 +57,9 @@ def features(scenario: Scenario, model: AppModel) -> dict[str, float]:
         f["payment/checkout/cart"] = 0.25
     if _ADMIN.search(text):
         f["admin area"] = 0.15
-    if any(t.action.kind == ActionKind.FILL_SUBMIT and t.action.variant == "valid" for t in transitions):
+    if any(
+        t.action.kind == ActionKind.FILL_SUBMIT and t.action.variant == "valid" for t in transitions
+    ):
         methods = {form.method for form in forms}
         f["state-changing submit" if "post" in methods else "form submit"] = (
             0.15 if "post" in methods else 0.05

@@ -580,12 +580,13 @@ def locator_key(loc: Locator | None) -> str:
     return f"{loc.strategy}:{loc.value}:{loc.name}" if loc else ""
 
 
-
-
 def save_scenarios(path: Path, scenarios: list[Scenario]) -> None:
     """Write scenarios as a JSON list (versioned with the models' schema)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"schema_version": SCHEMA_VERSION, "scenarios": [s.model_dump(mode="json") for s in scenarios]}
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "scenarios": [s.model_dump(mode="json") for s in scenarios],
+    }
     path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
 
 
@@ -593,5 +594,7 @@ def load_scenarios(path: Path) -> list[Scenario]:
     """Read scenarios written by `save_scenarios`."""
     doc = json.loads(path.read_text(encoding="utf-8"))
     if doc.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"{path}: schema_version {doc.get('schema_version')!r} is not {SCHEMA_VERSION}")
+        raise ValueError(
+            f"{path}: schema_version {doc.get('schema_version')!r} is not {SCHEMA_VERSION}"
+        )
     return [Scenario.model_validate(s) for s in doc["scenarios"]]

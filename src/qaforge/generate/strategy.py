@@ -83,9 +83,7 @@ class StrategyRegistry:
         try:
             return self._all[name]
         except KeyError:
-            raise KeyError(
-                f"unknown strategy {name!r}; known: {', '.join(self.names())}"
-            ) from None
+            raise KeyError(f"unknown strategy {name!r}; known: {', '.join(self.names())}") from None
 
     def register(self, strategy: Strategy) -> None:
         self._all[strategy.name] = strategy

@@ -36,7 +36,16 @@ def ruff_format(paths: list[Path]) -> None:
     if not paths:
         return
     subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--quiet", "--line-length", "100", *map(str, paths)],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--quiet",
+            "--line-length",
+            "100",
+            *map(str, paths),
+        ],
         check=False,
         capture_output=True,
     )

@@ -1,0 +1,64 @@
+"""The Execution agent: runs the suite (with reruns) and heals broken locators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qaforge.agents.base import AgentError, BaseAgent, Task, TaskResult
+from qaforge.agents.tasks import (
+    EXECUTE,
+    HEAL,
+    ExecuteRequest,
+    ExecuteResponse,
+    HealRequest,
+    HealResponse,
+)
+from qaforge.execute.engine import execute_suite, load_suite
+from qaforge.execute.healer import Healer
+from qaforge.models import AppModel, FailureClass, RunResults, TestOutcome
+
+
+@dataclass
+class ExecutionAgent(BaseAgent):
+    """`execute`: run and classify; `heal`: repair broken locators, re-running each."""
+
+    capabilities: frozenset[str] = frozenset({EXECUTE, HEAL})
+    agent_type: str = "execution"
+
+    async def execute(self, task: Task) -> TaskResult:
+        """Dispatch on the task type."""
+        if task.type == HEAL:
+            return await self._heal(task)
+        req = ExecuteRequest.model_validate(task.payload)
+        try:
+            results = await execute_suite(
+                Path(req.suite_path),
+                req.base_url,
+                Path(req.out_dir) / "execution",
+                self.settings,
+                runs=req.runs,
+                workers=req.workers,
+                test_timeout_s=req.test_timeout_s,
+            )
+        except RuntimeError as exc:
+            raise AgentError(str(exc)) from exc
+        path = Path(req.out_dir) / "results.json"
+        path.write_text(results.model_dump_json(indent=2), encoding="utf-8")
+        return self.ok(task, ExecuteResponse(results_path=str(path)).model_dump())
+
+    async def _heal(self, task: Task) -> TaskResult:
+        req = HealRequest.model_validate(task.payload)
+        results = RunResults.model_validate_json(Path(req.results_path).read_text())
+        suite = load_suite(Path(req.suite_path))
+        model = AppModel.load(Path(req.model_path))
+        attempted = sum(
+            1
+            for r in results.results
+            if r.outcome == TestOutcome.FAILED and r.failure_class == FailureClass.BROKEN_LOCATOR
+        )
+        healer = Healer(self.settings, suite, model, req.base_url, Path(req.out_dir) / "healing")
+        healed = await healer.heal_all(results.results)
+        Path(req.results_path).write_text(results.model_dump_json(indent=2), encoding="utf-8")
+        resp = HealResponse(results_path=req.results_path, healed=healed, attempted=attempted)
+        return self.ok(task, resp.model_dump())

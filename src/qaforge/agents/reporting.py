@@ -1,0 +1,52 @@
+"""The Reporting agent: summary.json, report.md, report.html, report.pdf and junit.xml."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from qaforge.agents.base import BaseAgent, Task, TaskResult
+from qaforge.agents.tasks import REPORT, ReportRequest, ReportResponse
+from qaforge.execute.engine import load_suite
+from qaforge.generate.scenarios import load_scenarios
+from qaforge.models import AppModel, RunResults
+from qaforge.report.render import render_html, render_junit, render_markdown, render_pdf
+from qaforge.report.summary import artifact_paths, build_summary, exit_code
+
+
+@dataclass
+class ReportingAgent(BaseAgent):
+    """Writes every report file into the run directory."""
+
+    capabilities: frozenset[str] = frozenset({REPORT})
+    agent_type: str = "reporting"
+
+    async def execute(self, task: Task) -> TaskResult:
+        """Build the summary, then render it in every format."""
+        req = ReportRequest.model_validate(task.payload)
+        out = Path(req.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        model = AppModel.load(Path(req.model_path))
+        scenarios = load_scenarios(Path(req.scenarios_path)) if req.scenarios_path else []
+        suite = load_suite(Path(req.suite_path)) if req.suite_path else None
+        results = (
+            RunResults.model_validate_json(Path(req.results_path).read_text())
+            if req.results_path and Path(req.results_path).exists()
+            else None
+        )
+        tests_dir = Path(suite.directory) if suite else out / "tests"
+        artifacts = artifact_paths(out, tests_dir)
+        summary = build_summary(model, scenarios, suite, results, req.durations, artifacts)
+        code = exit_code(summary)
+        (out / "junit.xml").write_text(render_junit(results, suite), encoding="utf-8")
+        (out / "report.md").write_text(render_markdown(summary, results, code), encoding="utf-8")
+        html = out / "report.html"
+        html.write_text(render_html(summary, scenarios, results, suite, code), encoding="utf-8")
+        if req.pdf:
+            await render_pdf(html, out / "report.pdf", self.settings)
+        else:
+            summary["artifacts"]["report_pdf"] = ""
+        path = out / "summary.json"
+        path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        return self.ok(task, ReportResponse(summary_path=str(path), exit_code=code).model_dump())

@@ -1,0 +1,38 @@
+"""What a run is asked to do, and what it ends with: shared by every driver (sequential, graph)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from qaforge.agents.tasks import ObserveRequest
+
+
+class RunRequest(BaseModel):
+    """A whole pipeline run. Credentials appear only as references inside `observe`."""
+
+    run_id: str = ""
+    observe: ObserveRequest
+    out_dir: str
+    app: str
+    strategy: str = "balanced"
+    strategy_params: dict[str, Any] | None = None
+    language: str = "python"
+    max_tests: int | None = None
+    accessibility: bool = False
+    runs: int = 2
+    workers: int = 2
+    heal: bool = True
+    max_heal_rounds: int = 3
+    pdf: bool = True
+    # `qaforge test`: run an existing suite, no crawl and no generation.
+    existing_suite: str | None = None
+    base_url: str | None = None
+
+
+class RunOutcome(BaseModel):
+    run_id: str
+    summary_path: str
+    exit_code: int
+    summary: dict[str, Any] = Field(default_factory=dict)

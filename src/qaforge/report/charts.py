@@ -1,0 +1,79 @@
+"""Charts as inline SVG (matplotlib's SVG backend): no external assets in the report."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("svg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+PALETTE = {
+    "passed": "#16a34a",
+    "healed": "#0ea5e9",
+    "failed": "#dc2626",
+    "app_defects": "#f59e0b",
+    "quarantined": "#a855f7",
+    "flaky": "#ec4899",
+}
+
+
+def _svg(fig: plt.Figure) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
+
+
+def outcomes_chart(tests: dict[str, int]) -> str:
+    """Horizontal bars of test outcomes."""
+    keys = ["passed", "healed", "failed", "app_defects", "quarantined"]
+    values = [tests.get(k, 0) for k in keys]
+    fig, ax = plt.subplots(figsize=(5.2, 2.2))
+    ax.barh(keys, values, color=[PALETTE[k] for k in keys])
+    for i, v in enumerate(values):
+        ax.text(v + 0.3, i, str(v), va="center", fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("tests")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def risk_chart(risks: list[float]) -> str:
+    """Histogram of scenario risk."""
+    fig, ax = plt.subplots(figsize=(5.2, 2.2))
+    ax.hist(risks or [0.0], bins=10, range=(0, 1), color="#2563eb", edgecolor="white")
+    ax.set_xlabel("risk")
+    ax.set_ylabel("scenarios")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def coverage_chart(cov: dict[str, float]) -> str:
+    """Coverage of templates, transitions and forms (fractions)."""
+    keys = list(cov)
+    fig, ax = plt.subplots(figsize=(5.2, 1.8))
+    ax.barh(keys, [1.0] * len(keys), color="#e5e7eb")
+    ax.barh(keys, [cov[k] for k in keys], color="#16a34a")
+    for i, k in enumerate(keys):
+        ax.text(min(cov[k], 0.9) + 0.02, i, f"{cov[k]:.0%}", va="center", fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def durations_chart(durations: dict[str, float]) -> str:
+    """Time per pipeline stage."""
+    keys = [k for k in ("observe", "require", "analyze", "evolve", "execute", "report")]
+    values = [durations.get(k, 0.0) for k in keys]
+    fig, ax = plt.subplots(figsize=(5.2, 2.2))
+    ax.barh(keys, values, color="#64748b")
+    for i, v in enumerate(values):
+        ax.text(v, i, f" {v:.1f}s", va="center", fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)

@@ -1,0 +1,162 @@
+"""Report files from a run: report.md, report.html (self-contained), junit.xml, report.pdf."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from qaforge.config import Settings
+from qaforge.models import RunResults, Scenario, TestOutcome, TestSuite
+from qaforge.report import charts
+
+_env = Environment(
+    loader=PackageLoader("qaforge.report", "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+)
+
+
+def verdict(summary: dict[str, Any], code: int) -> str:
+    t = summary["tests"]
+    if code == 0:
+        return "All kept tests passed; no app defect found"
+    parts = []
+    if t["failed"]:
+        parts.append(f"{t['failed']} test(s) failed")
+    if t["app_defects"] or summary["findings"]:
+        parts.append(f"{len(summary['findings'])} app finding(s)")
+    return "; ".join(parts)
+
+
+def render_html(
+    summary: dict[str, Any],
+    scenarios: list[Scenario],
+    results: RunResults | None,
+    suite: TestSuite | None,
+    code: int,
+) -> str:
+    """The HTML report, charts inline (no external asset)."""
+    by_test = {t.test_id: t.scenario_id for t in suite.tests} if suite else {}
+    outcome_of = {
+        by_test.get(r.test_id, ""): r.outcome.value for r in (results.results if results else [])
+    }
+    problems = [
+        r for r in (results.results if results else []) if r.outcome not in {TestOutcome.PASSED}
+    ]
+    heals = [h for r in (results.results if results else []) for h in r.heals]
+    return _env.get_template("report.html.j2").render(
+        s=summary,
+        scenarios=sorted(scenarios, key=lambda x: -x.risk),
+        outcome_of=outcome_of,
+        problems=problems,
+        heals=heals,
+        exit_code=code,
+        verdict=verdict(summary, code),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        charts={
+            "outcomes": charts.outcomes_chart(summary["tests"]),
+            "risk": charts.risk_chart([s.risk for s in scenarios]),
+            "coverage": charts.coverage_chart(summary["coverage"]),
+            "durations": charts.durations_chart(summary["durations"]),
+        },
+    )
+
+
+def render_markdown(summary: dict[str, Any], results: RunResults | None, code: int) -> str:
+    """report.md: the same story in plain text."""
+    t, c, cr = summary["tests"], summary["coverage"], summary["crawl"]
+    lines = [
+        f"# qaforge report: {summary['app'] or summary['target']}",
+        "",
+        f"**{verdict(summary, code)}** (exit code {code}) · target {summary['target']}"
+        f" · strategy `{summary['strategy']}`",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| pass rate | {summary['pass_rate']:.0%} |",
+        *(f"| tests {k} | {v} |" for k, v in t.items()),
+        f"| coverage templates / transitions / forms | {c['templates']:.0%} / "
+        f"{c['transitions']:.0%} / {c['forms']:.0%} |",
+        f"| crawl | {cr['states']} states, {cr['templates']} templates, "
+        f"{cr['transitions']} transitions, {cr['forms']} forms in {cr['duration_s']:.1f}s |",
+        f"| total time | {summary['durations']['total']:.1f}s |",
+        "",
+    ]
+    if summary["findings"]:
+        lines += ["## Findings (the app, not the tests)", ""]
+        lines += [
+            f"- **{f['kind']}** at `{f['where']}`: {f['detail']}" for f in summary["findings"]
+        ]
+        lines.append("")
+    bad = [r for r in (results.results if results else []) if r.outcome != TestOutcome.PASSED]
+    if bad:
+        lines += ["## Tests that did not pass", ""]
+        for r in bad:
+            first = r.message.splitlines()[0][:200] if r.message else ""
+            cls = f" ({r.failure_class.value})" if r.failure_class else ""
+            lines.append(f"- `{r.test_id}`: {r.outcome.value}{cls} {first}")
+        lines.append("")
+    heals = [h for r in (results.results if results else []) for h in r.heals]
+    if heals:
+        lines += ["## Heals", ""]
+        for h in heals:
+            state = "accepted" if h.accepted else "refused"
+            lines.append(
+                f"- `{h.test_id}`: `{h.old_locator}` → `{h.new_locator}` "
+                f"(score {h.score:.2f}, {state}: {h.reason})"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def render_junit(results: RunResults | None, suite: TestSuite | None) -> str:
+    """junit.xml of the kept tests with qaforge's verdicts (quarantined ones are skipped)."""
+    root = ET.Element("testsuites", name="qaforge")
+    ts = ET.SubElement(root, "testsuite", name="qaforge")
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
+    for r in results.results if results else []:
+        file, _, func = r.test_id.partition("::")
+        case = ET.SubElement(
+            ts,
+            "testcase",
+            classname=file.removesuffix(".py"),
+            name=func,
+            time=f"{r.duration_s:.3f}",
+        )
+        counts["tests"] += 1
+        if r.outcome in {TestOutcome.FAILED, TestOutcome.APP_DEFECT}:
+            counts["failures"] += 1
+            fail = ET.SubElement(
+                case,
+                "failure",
+                message=(r.failure_class.value if r.failure_class else "failed"),
+                type=r.outcome.value,
+            )
+            fail.text = r.message[:4000]
+        elif r.outcome in {TestOutcome.QUARANTINED, TestOutcome.FLAKY}:
+            counts["skipped"] += 1
+            ET.SubElement(case, "skipped", message=r.message[:300])
+    for k, v in counts.items():
+        ts.set(k, str(v))
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+async def render_pdf(html_path: Path, pdf_path: Path, settings: Settings) -> None:
+    """Print the HTML report with the same Chromium the crawl uses."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(**settings.launch_options())
+        try:
+            page = await browser.new_page()
+            await page.goto(html_path.resolve().as_uri())
+            await page.pdf(
+                path=str(pdf_path),
+                format="A4",
+                print_background=True,
+                margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
+            )
+        finally:
+            await browser.close()

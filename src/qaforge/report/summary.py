@@ -1,0 +1,142 @@
+"""summary.json: the figures of one run, for CI and scripts (and the other report formats)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from qaforge.models import AppModel, RunResults, Scenario, TestOutcome, TestSuite
+
+SUMMARY_VERSION = 1
+
+
+def coverage(
+    model: AppModel, scenarios: list[Scenario], suite: TestSuite | None
+) -> dict[str, float]:
+    """Fractions of the crawl's templates, kept transitions and forms that a kept test covers."""
+    in_suite = {t.scenario_id for t in suite.tests} if suite else {s.id for s in scenarios}
+    used = [s for s in scenarios if s.id in in_suite]
+    states = {sid for s in used for sid in s.source_states}
+    templates_all = {s.url_template for s in model.states}
+    templates_cov = {s.url_template for s in model.states if s.id in states}
+    kept = {t.id for t in model.transitions if t.kept}
+    trans_cov = kept & {tid for s in used for tid in s.source_transitions}
+    forms_all = {f.id for s in model.states for f in s.forms}
+    by_id = {t.id: t for t in model.transitions}
+    forms_cov = {
+        by_id[tid].action.form_id
+        for s in used
+        for tid in s.source_transitions
+        if tid in by_id and by_id[tid].action.form_id
+    }
+
+    def frac(part: set[Any], whole: set[Any]) -> float:
+        return round(len(part & whole) / len(whole), 4) if whole else 1.0
+
+    return {
+        "templates": frac(templates_cov, templates_all),
+        "transitions": frac(trans_cov, kept),
+        "forms": frac(forms_cov, forms_all),
+    }
+
+
+def test_counts(results: RunResults | None, suite: TestSuite | None) -> dict[str, int]:
+    """generated/passed/failed/flaky/healed/quarantined/app_defects."""
+    c = Counter(r.outcome for r in results.results) if results else Counter()
+    flaky_seen = sum(
+        1 for r in (results.results if results else []) if r.message.startswith("flaky")
+    )
+    return {
+        "generated": len(suite.tests) if suite else 0,
+        "passed": c[TestOutcome.PASSED] + c[TestOutcome.HEALED],
+        "failed": c[TestOutcome.FAILED],
+        "flaky": c[TestOutcome.FLAKY] + flaky_seen,
+        "healed": c[TestOutcome.HEALED],
+        "quarantined": c[TestOutcome.QUARANTINED],
+        "app_defects": c[TestOutcome.APP_DEFECT],
+    }
+
+
+def pass_rate(tests: dict[str, int]) -> float:
+    """passed / (generated − app_defects − quarantined) (DESIGN.md §7)."""
+    denom = tests["generated"] - tests["app_defects"] - tests["quarantined"]
+    return round(tests["passed"] / denom, 4) if denom > 0 else 1.0
+
+
+def build_summary(
+    model: AppModel,
+    scenarios: list[Scenario],
+    suite: TestSuite | None,
+    results: RunResults | None,
+    durations: dict[str, float],
+    artifacts: dict[str, str],
+) -> dict[str, Any]:
+    """The summary document (schema of issue 4, plus a few extras)."""
+    s = model.crawl_stats
+    tests = test_counts(results, suite)
+    findings = [f.model_dump() for f in model.findings]
+    seen = {(f["kind"], f["where"]) for f in findings}
+    by_test = {t.test_id: t for t in suite.tests} if suite else {}
+    for r in results.results if results else []:
+        if r.outcome == TestOutcome.APP_DEFECT:
+            gt = by_test.get(r.test_id)
+            where = gt.template if gt else r.test_id
+            key = ("test-failure", where)
+            if key not in seen and not (gt and gt.expect_defect):
+                seen.add(key)
+                findings.append(
+                    {
+                        "kind": "test-failure",
+                        "where": where,
+                        "detail": r.message.splitlines()[0][:300],
+                    }
+                )
+    total = round(sum(v for k, v in durations.items() if k != "total"), 3)
+    return {
+        "schema_version": SUMMARY_VERSION,
+        "target": model.target.url,
+        "app": model.target.app or "",
+        "crawl": {
+            "states": s.states,
+            "templates": s.templates,
+            "transitions": s.transitions,
+            "forms": s.forms,
+            "actions": s.actions,
+            "duration_s": s.duration_s,
+        },
+        "scenarios": {
+            "total": len(scenarios),
+            "by_kind": dict(sorted(Counter(sc.kind.value for sc in scenarios).items())),
+        },
+        "tests": tests,
+        "pass_rate": pass_rate(tests),
+        "coverage": coverage(model, scenarios, suite),
+        "findings": findings,
+        "durations": {
+            **{
+                k: round(durations.get(k, 0.0), 3)
+                for k in ("observe", "require", "analyze", "evolve", "execute", "report")
+            },
+            "total": round(durations.get("total", total), 3),
+        },
+        "artifacts": artifacts,
+        "strategy": suite.strategy if suite else "",
+    }
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """0 all kept tests passed and no app defect; 1 otherwise (DESIGN.md §7)."""
+    t = summary["tests"]
+    return 1 if t["failed"] or t["app_defects"] or summary["findings"] else 0
+
+
+def artifact_paths(out_dir: Path, tests_dir: Path) -> dict[str, str]:
+    return {
+        "tests_dir": str(tests_dir),
+        "report_html": str(out_dir / "report.html"),
+        "report_md": str(out_dir / "report.md"),
+        "report_pdf": str(out_dir / "report.pdf"),
+        "junit": str(out_dir / "junit.xml"),
+        "summary": str(out_dir / "summary.json"),
+    }
