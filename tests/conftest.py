@@ -3,5 +3,6 @@
 pytest_plugins = [
     "tests.plugins.demo",
     "tests.plugins.crawl",
+    "tests.plugins.run",
     "tests.plugins.services",
 ]

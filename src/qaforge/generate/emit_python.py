@@ -166,10 +166,19 @@ class PythonEmitter:
                 and not steps[i + 1].url
             )
             body += self.step_lines(step, keep)
+        # Fixtures come from the steps, never from searching the code (page text is in it).
         uses = sorted(
             {"page"}
-            | ({"console_errors"} if "console_errors" in "\n".join(body) else set())
-            | ({"unique"} if "unique" in "\n".join(body) else set())
+            | (
+                {"console_errors"}
+                if any(s.kind == StepKind.EXPECT_NO_CONSOLE_ERRORS for s in steps)
+                else set()
+            )
+            | (
+                {"unique"}
+                if any(s.data in _DATA for s in steps if s.kind == StepKind.FILL)
+                else set()
+            )
         )
         gherkin = (
             f"Scenario: {sc.title}\n"
@@ -195,7 +204,7 @@ class PythonEmitter:
         needs_axe = any(sc.kind.value == "accessibility" for sc, _ in scenarios)
         funcs = [self.test_function(sc, name) for sc, name in scenarios]
         imports = ["from __future__ import annotations", ""]
-        if any("re.compile(" in f for f in funcs):
+        if any(st.kind == StepKind.EXPECT_URL for sc, _ in scenarios for st in sc.steps):
             imports += ["import re", ""]
         imports += ["import pytest", "from playwright.sync_api import Page, expect"]
         if needs_axe:

@@ -106,15 +106,14 @@ class TypeScriptEmitter:
                 and not steps[i + 1].url
             )
             body += self.step_lines(step, keep)
-        text = "\n".join(body)
         pre: list[str] = []
-        if "consoleErrors" in text:
+        if any(s.kind == StepKind.EXPECT_NO_CONSOLE_ERRORS for s in steps):
             pre += [
                 "const consoleErrors: string[] = [];",
                 "page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });",
                 "page.on('pageerror', (e) => consoleErrors.push('uncaught: ' + e.message));",
             ]
-        if "unique" in text:
+        if any(s.data in _DATA for s in steps if s.kind == StepKind.FILL):
             pre.append("const unique = Math.random().toString(36).slice(2, 12);")
         comment = ts_comment(
             f"Scenario: {sc.title}\nGiven {sc.given}\nWhen {sc.when}\nThen {sc.then}"

@@ -22,7 +22,9 @@ def coverage(
     templates_cov = {s.url_template for s in model.states if s.id in states}
     kept = {t.id for t in model.transitions if t.kept}
     trans_cov = kept & {tid for s in used for tid in s.source_transitions}
-    forms_all = {f.id for s in model.states for f in s.forms}
+    # Forms the crawl never submitted (destructive ones it must not press) cannot be covered.
+    exercised = {t.action.form_id for t in model.transitions if t.action.form_id}
+    forms_all = {f.id for s in model.states for f in s.forms} & exercised
     by_id = {t.id: t for t in model.transitions}
     forms_cov = {
         by_id[tid].action.form_id

@@ -1,0 +1,56 @@
+"""A whole `qaforge run` of the demo shop, asserted on its summary and files."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from qaforge.orchestrate.request import RunOutcome
+
+pytestmark = pytest.mark.browser
+
+
+def test_summary_has_every_key_and_the_figures_we_promise(demo_run: RunOutcome) -> None:
+    s = json.loads(Path(demo_run.summary_path).read_text())
+    assert s["schema_version"] == 1
+    assert set(s["crawl"]) >= {"states", "templates", "transitions", "forms", "actions", "duration_s"}
+    assert set(s["tests"]) == {
+        "generated", "passed", "failed", "flaky", "healed", "quarantined", "app_defects"
+    }
+    assert set(s["durations"]) == {
+        "observe", "require", "analyze", "evolve", "execute", "report", "total"
+    }
+    assert set(s["artifacts"]) >= {"tests_dir", "report_html", "report_md", "report_pdf", "junit"}
+    assert s["coverage"]["templates"] == 1.0
+    assert s["coverage"]["transitions"] == 1.0
+    t = s["tests"]
+    denominator = t["generated"] - t["app_defects"] - t["quarantined"]
+    assert t["passed"] / denominator >= 0.95
+    assert t["flaky"] == t["quarantined"]  # every flaky test was quarantined
+    kinds = {(f["kind"], f["where"].rsplit("/", 1)[-1]) for f in s["findings"]}
+    assert ("broken-link", "about") in kinds and ("console-error", "reviews") in kinds
+    assert demo_run.exit_code == 1  # deliberate defects
+
+
+def test_report_files_are_real_and_self_contained(demo_run: RunOutcome) -> None:
+    a = demo_run.summary["artifacts"]
+    html = Path(a["report_html"]).read_text()
+    assert "<svg" in html and "What is wrong with the app" in html
+    # No external asset: no src/href pointing anywhere but inside the page.
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", html)
+    assert Path(a["report_pdf"]).read_bytes()[:5] == b"%PDF-"
+    assert "## Findings" in Path(a["report_md"]).read_text()
+    root = ET.parse(a["junit"]).getroot()
+    assert int(root.find("testsuite").get("tests")) == demo_run.summary["tests"]["generated"]
+
+
+def test_no_password_in_any_file_of_the_run(demo_run: RunOutcome) -> None:
+    out = Path(demo_run.summary_path).parent
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in {".json", ".py", ".md", ".html", ".xml", ".feature"}:
+            text = path.read_text(errors="ignore")
+            assert '"password": "demo"' not in text and "password='demo'" not in text, path
