@@ -13,8 +13,10 @@ from qaforge.models import RunResults, TestOutcome, TestResult, TestSuite
 
 
 def load_suite(suite_path: Path) -> TestSuite:
-    """The suite's `suite.json`."""
-    return TestSuite.model_validate_json(suite_path.read_text(encoding="utf-8"))
+    """The suite's `suite.json`, located where it is now (users move and copy suites)."""
+    suite = TestSuite.model_validate_json(suite_path.read_text(encoding="utf-8"))
+    suite.directory = str(suite_path.resolve().parent)
+    return suite
 
 
 def quarantine(suite_dir: Path, entries: dict[str, str]) -> None:
