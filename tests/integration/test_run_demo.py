@@ -17,12 +17,31 @@ pytestmark = pytest.mark.browser
 def test_summary_has_every_key_and_the_figures_we_promise(demo_run: RunOutcome) -> None:
     s = json.loads(Path(demo_run.summary_path).read_text())
     assert s["schema_version"] == 1
-    assert set(s["crawl"]) >= {"states", "templates", "transitions", "forms", "actions", "duration_s"}
+    assert set(s["crawl"]) >= {
+        "states",
+        "templates",
+        "transitions",
+        "forms",
+        "actions",
+        "duration_s",
+    }
     assert set(s["tests"]) == {
-        "generated", "passed", "failed", "flaky", "healed", "quarantined", "app_defects"
+        "generated",
+        "passed",
+        "failed",
+        "flaky",
+        "healed",
+        "quarantined",
+        "app_defects",
     }
     assert set(s["durations"]) == {
-        "observe", "require", "analyze", "evolve", "execute", "report", "total"
+        "observe",
+        "require",
+        "analyze",
+        "evolve",
+        "execute",
+        "report",
+        "total",
     }
     assert set(s["artifacts"]) >= {"tests_dir", "report_html", "report_md", "report_pdf", "junit"}
     assert s["coverage"]["templates"] == 1.0

@@ -22,7 +22,9 @@ def demo_run(
     """The whole pipeline against the healthy demo shop (crawl, generate, run twice, report)."""
     out = tmp_path_factory.mktemp("demo-run")
     req = RunRequest(
-        observe=ObserveRequest(target=demo_target(demo_app.url), limits=CrawlLimits(), out_dir=str(out)),
+        observe=ObserveRequest(
+            target=demo_target(demo_app.url), limits=CrawlLimits(), out_dir=str(out)
+        ),
         out_dir=str(out),
         app="demo-shop",
     )

@@ -37,7 +37,7 @@ class EvolutionAgent(BaseAgent):
         scenarios = load_scenarios(Path(req.scenarios_path))
         out = Path(req.out_dir) / "tests"
         try:
-            suite = write_suite(model, scenarios, out, strategy, req.language)
+            write_suite(model, scenarios, out, strategy, req.language)
         except CodeSafetyError as exc:
             raise AgentError(str(exc)) from exc
         return self.ok(task, EvolveResponse(suite_path=str(out / "suite.json")).model_dump())

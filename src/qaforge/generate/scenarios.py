@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from qaforge.crawl.urltemplate import url_template
 from qaforge.models import (
     SCHEMA_VERSION,
     ActionKind,
@@ -140,7 +139,7 @@ class Requirements:
             element_id=el.id,
             fingerprint=el.fingerprint,
             text=el.name,
-            **kw,  # type: ignore[arg-type]
+            **kw,
         )
 
     def action_steps(self, t: Transition) -> list[Step]:

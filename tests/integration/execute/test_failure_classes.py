@@ -61,7 +61,12 @@ def test_each_failure_class_and_flake_detection(
         suite_path = write_suite(tmp_path / "suite", app.url)
         results = asyncio.run(
             execute_suite(
-                suite_path, app.url, tmp_path / "out", Settings(), runs=2, workers=1,
+                suite_path,
+                app.url,
+                tmp_path / "out",
+                Settings(),
+                runs=2,
+                workers=1,
                 test_timeout_s=3,
             )
         )

@@ -72,7 +72,9 @@ def emitters() -> tuple[PythonEmitter, TypeScriptEmitter]:
 
 
 def _constants(tree: ast.AST) -> list[str]:
-    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return [
+        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
 
 
 @settings(max_examples=150, deadline=None)
@@ -86,8 +88,17 @@ def test_python_output_parses_and_text_is_only_in_literals(text: str) -> None:
     assert names <= {"page", "Page", "expect", "re", "pytest", "annotations", "unique", "response"}
     attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     assert attrs <= {
-        "mark", "scenario", "goto", "get_by_role", "click", "fill", "get_by_text", "first",
-        "to_be_visible", "to_have_url", "compile",
+        "mark",
+        "scenario",
+        "goto",
+        "get_by_role",
+        "click",
+        "fill",
+        "get_by_text",
+        "first",
+        "to_be_visible",
+        "to_have_url",
+        "compile",
     }
     consts = _constants(tree)
     assert any(text in c for c in consts) or not text.strip()
@@ -138,6 +149,6 @@ def _strip_ts(src: str) -> str:
 
 def test_locator_expressions_for_every_strategy_parse() -> None:
     for strat in LocatorStrategy:
-        loc = Locator(strategy=strat, value='x"y\'z\\', name="n'\"", count=1)
+        loc = Locator(strategy=strat, value="x\"y'z\\", name="n'\"", count=1)
         ast.parse(py_locator(loc), mode="eval")
         assert "page." in ts_locator(loc)
