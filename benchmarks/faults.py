@@ -1,0 +1,188 @@
+"""Fault-detection benchmark (mutation score): does the generated suite notice real bugs?
+
+    .venv/bin/python benchmarks/faults.py [--bugs a,b] [--realapps datasette] [--json]
+
+Generates the suite once on the healthy demo shop, then runs the tests that passed there
+against each `--bug` variant; a fault is detected when one of them now fails. In the same run,
+the naive baseline (every page an httpx link crawler found must answer < 400) faces the same
+faults. With --realapps, the same for the seeded faults of ../shared/realapps apps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.baseline import crawl_links
+from qaforge.agents.tasks import CrawlLimits, ObserveRequest
+from qaforge.config import Settings
+from qaforge.demoapp.bugs import BUGS
+from qaforge.demoapp.launcher import DemoApp
+from qaforge.execute.runner import run_pytest
+from qaforge.models import Auth, RunResults, Target, TestOutcome
+from qaforge.orchestrate.request import RunRequest
+from qaforge.orchestrate.sequential import run_pipeline
+
+REALAPP = Path(__file__).resolve().parents[2] / "shared" / "realapps" / "realapp.py"
+
+
+def generate(url: str, out: Path, login: dict[str, Any] | None, app: str) -> list[str]:
+    """Generate and run the suite on the healthy app; the ids of the tests that passed."""
+    auth = Auth()
+    if login and login.get("kind") == "form":
+        os.environ["QAFORGE_USERNAME"] = login["username"]
+        os.environ["QAFORGE_PASSWORD"] = login["password"]
+        auth = Auth(
+            login_url=login["url"],
+            username_ref="env:QAFORGE_USERNAME",
+            password_ref="env:QAFORGE_PASSWORD",
+        )
+    req = RunRequest(
+        observe=ObserveRequest(
+            target=Target(url=url, app=app, auth=auth), limits=CrawlLimits(), out_dir=str(out)
+        ),
+        out_dir=str(out),
+        app=app,
+        runs=2,
+        heal=False,
+        pdf=False,
+    )
+    asyncio.run(run_pipeline(req, Settings(home=out / "home")))
+    results = RunResults.model_validate_json((out / "results.json").read_text())
+    return [r.test_id for r in results.results if r.outcome == TestOutcome.PASSED]
+
+
+def suite_detects(suite_dir: Path, url: str, passing: list[str], out: Path) -> list[str]:
+    """Tests that passed on the healthy app and fail now."""
+    run = asyncio.run(run_pytest(suite_dir, url, out, Settings(), 0, passing, 2))
+    return sorted(t for t, c in run.cases.items() if c.outcome in {"failed", "error"})
+
+
+def baseline_pages(url: str) -> list[str]:
+    return [u for u, s in crawl_links(url, max_pages=60).pages if s < 400]
+
+
+def baseline_detects(pages: list[str], base_old: str, base_new: str) -> list[str]:
+    bad = []
+    with httpx.Client(follow_redirects=True, timeout=10) as client:
+        for page in pages:
+            u = base_new + page[len(base_old) :]
+            try:
+                if client.get(u).status_code >= 400:
+                    bad.append(u)
+            except httpx.HTTPError:
+                bad.append(u)
+    return bad
+
+
+def bench_demo(bugs: list[str], work: Path) -> list[dict[str, Any]]:
+    with DemoApp() as app:
+        passing = generate(
+            app.url,
+            work / "demo",
+            {"kind": "form", "url": "/login", "username": "demo", "password": "demo"},
+            "demo-shop",
+        )
+        pages = baseline_pages(app.url)
+        healthy = app.url
+    suite_dir = work / "demo" / "tests"
+    rows = []
+    for bug in bugs:
+        with DemoApp(bug=bug) as app:
+            failing = suite_detects(suite_dir, app.url, passing, work / f"bug-{bug}")
+            base = baseline_detects(pages, healthy, app.url)
+        rows.append(
+            {"app": "demo", "fault": bug, "qaforge": failing, "baseline": base, "effect": BUGS[bug]}
+        )
+    return rows
+
+
+def realapp(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REALAPP), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def bench_realapp(name: str, work: Path) -> list[dict[str, Any]]:
+    realapp("restore", name)
+    started = realapp("start", name)
+    info = json.loads([ln for ln in started.stdout.splitlines() if ln.startswith("{")][-1])
+    try:
+        passing = generate(info["url"], work / name, info.get("login"), name)
+        pages = baseline_pages(info["url"])
+    finally:
+        realapp("stop", name)
+    faults = [
+        json.loads(ln)["fault"]
+        for ln in realapp("faults", name).stdout.splitlines()
+        if ln.startswith("{")
+    ]
+    rows = []
+    for fault in faults:
+        if realapp("inject", name, fault).returncode != 0:
+            continue
+        realapp("start", name)
+        try:
+            failing = suite_detects(work / name / "tests", info["url"], passing, work / fault)
+            base = baseline_detects(pages, info["url"], info["url"])
+        finally:
+            realapp("stop", name)
+            realapp("restore", name)
+        rows.append({"app": name, "fault": fault, "qaforge": failing, "baseline": base})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--bugs", default=",".join(sorted(BUGS)))
+    ap.add_argument("--realapps", default="", help="comma-separated realapps names")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="qaforge-faults-"))
+    rows = bench_demo([b for b in args.bugs.split(",") if b], work)
+    for name in [n for n in args.realapps.split(",") if n]:
+        rows += bench_realapp(name, work)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Seeded faults detected: qaforge suite vs naive status-code baseline")
+    for col in ("app", "fault", "qaforge", "baseline"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["app"],
+            r["fault"],
+            f"yes ({len(r['qaforge'])} tests)" if r["qaforge"] else "no",
+            "yes" if r["baseline"] else "no",
+        )
+    q = sum(1 for r in rows if r["qaforge"])
+    b = sum(1 for r in rows if r["baseline"])
+    n = max(1, len(rows))
+    table.add_row(
+        "all",
+        f"{len(rows)} faults",
+        f"{q}/{len(rows)} = {q / n:.0%}",
+        f"{b}/{len(rows)} = {b / n:.0%}",
+    )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
