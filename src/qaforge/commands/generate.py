@@ -1,0 +1,108 @@
+"""`qaforge generate MODEL.json --out DIR`: scenarios, risk and code from a saved model."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from qaforge.commands.common import console, fail, print_json, settings_or_exit
+
+
+def generate(
+    model: Path = typer.Argument(..., help="model.json written by `qaforge crawl`"),
+    out: Path = typer.Option(Path("qaforge-gen"), "--out", help="directory for the suite"),
+    strategy: str = typer.Option("balanced", "--strategy"),
+    lang: str = typer.Option("python", "--lang", help="python or ts"),
+    max_tests: int | None = typer.Option(None, "--max-tests", min=1),
+    accessibility: bool = typer.Option(False, "--accessibility"),
+    app_name: str | None = typer.Option(None, "--app"),
+    json_out: bool = typer.Option(False, "--json"),
+    config: Path | None = typer.Option(None, "--config"),
+) -> None:
+    """Run the Requirements, Analysis and Evolution agents on a saved model."""
+    from qaforge.agents.analysis import AnalysisAgent
+    from qaforge.agents.base import Task
+    from qaforge.agents.evolution import EvolutionAgent
+    from qaforge.agents.requirements import RequirementsAgent
+    from qaforge.agents.tasks import AnalyzeRequest, EvolveRequest, RequireRequest
+    from qaforge.generate.scenarios import load_scenarios
+    from qaforge.models import AppModel, TestSuite
+
+    if not model.is_file():
+        fail(f"{model} does not exist")
+    if lang not in {"python", "ts"}:
+        fail(f"--lang must be python or ts, not {lang!r}")
+    try:
+        loaded = AppModel.load(model)
+    except ValueError as exc:
+        fail(f"{model} is not a qaforge model: {str(exc).splitlines()[0]}")
+    settings = settings_or_exit(config)
+    out.mkdir(parents=True, exist_ok=True)
+    scen = out / "scenarios.json"
+    app = app_name or loaded.target.app or loaded.target.url
+
+    async def go() -> tuple[str, list[str]]:
+        steps = [
+            (
+                RequirementsAgent(settings),
+                "require",
+                RequireRequest(
+                    model_path=str(model), out_dir=str(out), accessibility=accessibility
+                ),
+            ),
+            (
+                AnalysisAgent(settings),
+                "analyze",
+                AnalyzeRequest(
+                    model_path=str(model), scenarios_path=str(scen), app=app, max_tests=max_tests
+                ),
+            ),
+            (
+                EvolutionAgent(settings),
+                "evolve",
+                EvolveRequest(
+                    model_path=str(model),
+                    scenarios_path=str(scen),
+                    out_dir=str(out),
+                    strategy=strategy,
+                    language=lang,
+                    app=app,
+                ),
+            ),
+        ]
+        suite_path, notes = "", []
+        for agent, kind, payload in steps:
+            r = await agent.handle(Task(type=kind, payload=payload.model_dump()))
+            if not r.ok:
+                fail(f"{kind}: {r.error}")
+            suite_path = r.payload.get("suite_path", suite_path)
+            notes += r.payload.get("notes", [])
+        return suite_path, notes
+
+    suite_path, notes = asyncio.run(go())
+    suite = TestSuite.model_validate_json(Path(suite_path).read_text())
+    scenarios = load_scenarios(scen)
+    by_kind = dict(sorted(Counter(s.kind.value for s in scenarios).items()))
+    if json_out:
+        print_json(
+            {"suite": suite_path, "tests": len(suite.tests), "by_kind": by_kind, "notes": notes}
+        )
+        return
+    table = Table(title=f"Generated {len(suite.tests)} tests ({suite.language}, {strategy})")
+    table.add_column("scenario kind")
+    table.add_column("count", justify="right")
+    for kind, n in by_kind.items():
+        table.add_row(kind, str(n))
+    console.print(table)
+    for note in notes:
+        console.print(f"[yellow]note[/] {note}")
+    console.print(f"suite written to [bold]{suite.directory}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `generate`."""
+    app.command("generate")(generate)
