@@ -26,6 +26,10 @@ PASSWORD = "demo"
 COUNTRIES = ["Germany", "France", "Spain", "United Kingdom"]
 SUBJECTS = ["General", "Order", "Returns"]
 PHONE_PATTERN = r"[0-9+ \-]{7,15}"
+FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    b'<rect width="16" height="16" rx="3" fill="#2563eb"/></svg>'
+)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -100,6 +104,10 @@ def create_app(bug: BugConfig | None = None, secret: str | None = None) -> FastA
 
     def server_error(request: Request) -> HTMLResponse:
         return render(request, "error.html", "Server error", status=500)
+
+    @app.get("/favicon.ico")
+    async def favicon() -> Response:
+        return Response(FAVICON, media_type="image/svg+xml")
 
     @app.get("/", response_class=HTMLResponse)
     async def home(request: Request) -> HTMLResponse:

@@ -146,6 +146,8 @@ import * as fs from 'fs';
 const exe = process.env.QAFORGE_CHROMIUM || (fs.existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const user = process.env.QAFORGE_USERNAME;
 const password = process.env.QAFORGE_PASSWORD;
+const loginPath: string | null = {login};
+const httpAuth: boolean = {"true" if http_auth else "false"};
 
 export default defineConfig({{
   testDir: '.',
@@ -154,8 +156,8 @@ export default defineConfig({{
   globalSetup: './global-setup.ts',
   use: {{
     baseURL: (process.env.QAFORGE_BASE_URL || {ts_str(base_url)}).replace(/\\/$/, ''),
-    storageState: {login} ? '.auth/state.json' : undefined,
-    httpCredentials: {"true" if http_auth else "false"} && user && password ? {{ username: user, password }} : undefined,
+    storageState: loginPath ? '.auth/state.json' : undefined,
+    httpCredentials: httpAuth && user && password ? {{ username: user, password: password }} : undefined,
     launchOptions: {{
       executablePath: exe,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

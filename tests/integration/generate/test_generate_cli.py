@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser
 
 def test_generate_json_and_errors(demo_model_path: Path, tmp_path: Path) -> None:
     r = CliRunner().invoke(
-        app, ["generate", str(demo_model_path), "--out", str(tmp_path), "--max-tests", "12", "--json"]
+        app,
+        ["generate", str(demo_model_path), "--out", str(tmp_path), "--max-tests", "12", "--json"],
     )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
