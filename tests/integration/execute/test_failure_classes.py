@@ -20,7 +20,7 @@ TESTS = {
     "test_ok": 'page.goto("/catalogue")\n    expect(page.get_by_role("heading", name="Catalogue")).to_be_visible()',
     "test_broken_locator": 'page.goto("/catalogue")\n    page.get_by_role("button", name="Buy now").click()',
     "test_assertion": 'page.goto("/catalogue")\n    expect(page).to_have_url(re.compile("/nowhere$"))',
-    "test_timeout": 'page.goto("/")\n    time.sleep(4)',
+    "test_timeout": 'page.goto("/")\n    time.sleep(12)',
     "test_error": 'page.goto("/")\n    raise KeyError("bug in the test itself")',
     "test_server_error": 'page.goto("/items/1")\n    expect(page.get_by_role("heading", name="Desk Lamp")).to_be_visible()',
     "test_console": 'page.goto("/reviews")\n    assert console_errors == [], "console errors: " + repr(console_errors)',
@@ -54,8 +54,8 @@ def write_suite(d: Path, base_url: str) -> Path:
 def test_each_failure_class_and_flake_detection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Playwright gives up on a missing element in 1.5 s, well inside the 3 s test timeout.
-    monkeypatch.setenv("QAFORGE_TIMEOUT_MS", "1500")
+    # Playwright gives up on a missing element in 3 s, well inside the 10 s test timeout.
+    monkeypatch.setenv("QAFORGE_TIMEOUT_MS", "3000")
     # A shop of its own with item pages broken: its /deals counter is this test's alone.
     with DemoApp(bug="item-500") as app:
         suite_path = write_suite(tmp_path / "suite", app.url)
@@ -67,7 +67,7 @@ def test_each_failure_class_and_flake_detection(
                 Settings(),
                 runs=2,
                 workers=1,
-                test_timeout_s=3,
+                test_timeout_s=10,
             )
         )
     by = {r.test_id.split("::")[1]: r for r in results.results}
