@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from playwright.async_api import BrowserContext, Page, Response
@@ -130,10 +130,45 @@ class Explorer:
         except asyncio.CancelledError:
             self._stop_reason = "cancelled"
             raise
+        except CrawlError:
+            raise
+        except Exception as exc:
+            self._stop_reason = f"error: {_short(exc)}"
+            self._error(self._stop_reason)
         finally:
             self.stats.browser_restarts = session.restarts
             await session.close()
+        await self._mark_login_required(http_credentials)
         return self.model()
+
+    async def _mark_login_required(self, http_credentials: dict[str, str] | None) -> None:
+        """States an anonymous visitor cannot open: bounced to the login page, or 401/403."""
+        auth = self.target.auth
+        if auth.kind != "form" or not auth.login_url:
+            return
+        login_path = urlsplit(urljoin(self.target.url, auth.login_url)).path
+        creds = (
+            (http_credentials["username"], http_credentials["password"])
+            if http_credentials
+            else None
+        )
+        async with httpx.AsyncClient(timeout=10, auth=creds) as client:
+            for state in self.states.values():
+                if not state.reach_url:
+                    continue
+                try:
+                    r = await client.get(state.reach_url)
+                except httpx.HTTPError:
+                    continue
+                location = urlsplit(urljoin(state.reach_url, r.headers.get("location", "")))
+                state.requires_login = r.status_code in (401, 403) or (
+                    r.is_redirect and location.path == login_path
+                )
+        for state in self.states.values():
+            if not state.reach_url and state.reach_path:
+                first = self.transitions.get(state.reach_path[0])
+                root = self.states.get(first.source) if first else None
+                state.requires_login = bool(root and root.requires_login)
 
     def model(self) -> AppModel:
         """The model as explored so far (safe to call after an error)."""

@@ -64,6 +64,9 @@ def test_admin_is_behind_login(demo_model: AppModel, demo_app: DemoApp) -> None:
 
     admin = demo_model.templates()["/admin"][0]
     assert admin.headings[0] == "Admin dashboard"
+    assert admin.requires_login
+    assert all(s.requires_login for s in demo_model.templates()["/admin/products"])
+    assert not any(s.requires_login for s in demo_model.templates()["/catalogue"])
     assert httpx.get(demo_app.url + "/admin").status_code == 303
 
 
