@@ -73,3 +73,40 @@ def test_no_password_in_any_file_of_the_run(demo_run: RunOutcome) -> None:
         if path.is_file() and path.suffix in {".json", ".py", ".md", ".html", ".xml", ".feature"}:
             text = path.read_text(errors="ignore")
             assert '"password": "demo"' not in text and "password='demo'" not in text, path
+
+
+def test_qaforge_test_reruns_the_kept_suite(
+    demo_suite_dir: Path, demo_app: object, tmp_path: Path
+) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from qaforge.cli import app
+
+    suite = tmp_path / "tests"
+    shutil.copytree(demo_suite_dir, suite)
+    url = demo_app.url  # type: ignore[attr-defined]
+    r = CliRunner().invoke(
+        app,
+        [
+            "test",
+            str(suite),
+            "--base-url",
+            url,
+            "--out",
+            str(tmp_path / "out"),
+            "--runs",
+            "1",
+            "--no-pdf",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 1, r.output  # the deliberate defects are still there
+    s = json.loads(r.stdout)
+    assert s["tests"]["generated"] == len(json.loads((suite / "suite.json").read_text())["tests"])
+    assert s["tests"]["app_defects"] >= 2 and s["tests"]["failed"] == 0
+    assert s["crawl"]["templates"] >= 12  # crawl figures come from the model beside the suite
+    assert (tmp_path / "out" / "report.html").exists()
+    missing = CliRunner().invoke(app, ["test", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "has no suite.json" in missing.output
