@@ -1,1 +1,0 @@
-"""Alembic migrations (packaged; configured in code by `qaforge.store.migrate`)."""
