@@ -24,7 +24,8 @@ stdout = Console()
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print a one-line error (no traceback) and exit."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # soft_wrap: one error is one line, whatever the terminal width (logs, CI, grep).
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
