@@ -3,20 +3,38 @@
 Agents never call each other. The orchestrator sends a `Task` (over the bus, or directly in a
 sequential driver) and gets a `TaskResult` back; payloads are plain JSON so the same task can
 cross a process boundary unchanged.
+
+Inherited defaults: timing and per-agent metrics, retries with exponential backoff and jitter
+on transient errors, circuit breakers around outside services (`call_external`), a
+`GenerationRecorder` hook for the learning loop, and `start`/`stop` on a bus (heartbeat to the
+registry, graceful drain) through `qaforge.bus.service.AgentService`.
 """
 
 from __future__ import annotations
 
 import abc
+import asyncio
+import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, Field
 
+from qaforge.agents.generation import GenerationRecord, GenerationRecorder, NoopRecorder
+from qaforge.agents.resilience import TRANSIENT, CircuitBreaker, RetryPolicy
 from qaforge.config import Settings
+
+if TYPE_CHECKING:
+    from qaforge.agents.registry import AgentRegistry
+    from qaforge.bus.base import MessageBus
+    from qaforge.bus.service import AgentService, ResultStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def new_id(prefix: str = "") -> str:
@@ -52,6 +70,7 @@ class AgentMetrics:
     tasks_failed: int = 0
     busy_s: float = 0.0
     tokens: int = 0
+    retries: int = 0
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -59,7 +78,13 @@ class AgentMetrics:
             "tasks_failed": self.tasks_failed,
             "busy_s": round(self.busy_s, 3),
             "tokens": self.tokens,
+            "retries": self.retries,
         }
+
+    def mean_task_s(self, default: float = 1.0) -> float:
+        """Average time per finished task (an estimate for Contract Net bids)."""
+        n = self.tasks_done + self.tasks_failed
+        return self.busy_s / n if n else default
 
 
 class AgentError(Exception):
@@ -68,7 +93,11 @@ class AgentError(Exception):
 
 @dataclass
 class BaseAgent(abc.ABC):
-    """Base class: subclasses declare `capabilities` and implement `execute`."""
+    """Base class: subclasses declare `capabilities` and `agent_type` and implement `execute`.
+
+    `can_handle` has a default (capability match, confidence 1.0); override it to bid with a
+    finer confidence in Contract Net.
+    """
 
     settings: Settings
     name: str = ""
@@ -77,6 +106,11 @@ class BaseAgent(abc.ABC):
 
     capabilities: frozenset[str] = frozenset()
     agent_type: str = "base"
+
+    recorder: GenerationRecorder = field(default_factory=NoopRecorder, repr=False)
+    retry: RetryPolicy = field(default_factory=RetryPolicy, repr=False)
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict, repr=False)
+    _service: AgentService | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -91,12 +125,34 @@ class BaseAgent(abc.ABC):
         """Do the work of `task` and return its result."""
 
     async def handle(self, task: Task) -> TaskResult:
-        """Run `execute` with timing and metrics; failures become a failed `TaskResult`."""
+        """Run `execute` with retries, timing, metrics and the generation hook.
+
+        `AgentError` fails the task at once; transient errors (`TransientError`, connection
+        errors, time-outs) are retried per `self.retry`; anything else propagates (a bug: the
+        bus leaves the message pending and dead-letters it after repeated deliveries).
+        """
+        started_at = datetime.now(UTC)
         start = time.perf_counter()
-        try:
-            result = await self.execute(task)
-        except AgentError as exc:
-            result = TaskResult(task_id=task.id, agent=self.name, ok=False, error=str(exc))
+        attempt = 0
+        while True:
+            try:
+                result = await self.execute(task)
+                break
+            except AgentError as exc:
+                result = TaskResult(task_id=task.id, agent=self.name, ok=False, error=str(exc))
+                break
+            except TRANSIENT as exc:
+                attempt += 1
+                if attempt >= self.retry.max_attempts:
+                    result = TaskResult(
+                        task_id=task.id,
+                        agent=self.name,
+                        ok=False,
+                        error=f"gave up after {attempt} attempts: {exc}",
+                    )
+                    break
+                self.metrics.retries += 1
+                await asyncio.sleep(self.retry.delay(attempt - 1))
         elapsed = time.perf_counter() - start
         result.duration_s = elapsed
         self.metrics.busy_s += elapsed
@@ -105,8 +161,72 @@ class BaseAgent(abc.ABC):
             self.metrics.tasks_done += 1
         else:
             self.metrics.tasks_failed += 1
+        await self._record(task, result, started_at)
         return result
+
+    async def _record(self, task: Task, result: TaskResult, started_at: datetime) -> None:
+        record = GenerationRecord(
+            run_id=task.run_id,
+            task_id=task.id,
+            task_type=task.type,
+            agent=self.name,
+            agent_type=self.agent_type,
+            ok=result.ok,
+            started_at=started_at,
+            duration_s=result.duration_s,
+            tokens=result.tokens,
+            request=task.payload,
+            result=result.payload,
+            error=result.error,
+        )
+        try:
+            await self.recorder.record(record)
+        except Exception:  # the learning loop must never fail a task
+            log.exception("generation recorder failed for task %s", task.id)
 
     def ok(self, task: Task, payload: dict[str, Any], tokens: int = 0) -> TaskResult:
         """A successful result for `task`."""
         return TaskResult(task_id=task.id, agent=self.name, ok=True, payload=payload, tokens=tokens)
+
+    def breaker(self, service: str) -> CircuitBreaker:
+        """The circuit breaker guarding calls to `service` (one per service name)."""
+        if service not in self.breakers:
+            self.breakers[service] = CircuitBreaker(service)
+        return self.breakers[service]
+
+    async def call_external(self, service: str, fn: Callable[[], Awaitable[T]]) -> T:
+        """Call an outside service through its breaker (an open breaker raises at once)."""
+        return await self.breaker(service).call(fn)
+
+    # ----------------------------------------------------------------- running on a bus
+
+    async def start(
+        self,
+        bus: MessageBus,
+        registry: AgentRegistry | None = None,
+        *,
+        results: ResultStore | None = None,
+        concurrency: int = 1,
+        heartbeat_s: float = 5.0,
+        reclaim_idle_s: float = 30.0,
+    ) -> AgentService:
+        """Serve tasks for `agent_type` from `bus` until `stop()`."""
+        from qaforge.bus.service import AgentService
+
+        self._service = AgentService(
+            self,
+            bus,
+            registry,
+            results=results,
+            concurrency=concurrency,
+            heartbeat_s=heartbeat_s,
+            reclaim_idle_s=reclaim_idle_s,
+        )
+        await self._service.start()
+        return self._service
+
+    async def stop(self, drain_timeout_s: float = 30.0) -> None:
+        """Stop taking tasks, let those in flight finish (up to the timeout), deregister."""
+        if self._service is not None:
+            await self._service.stop(drain_timeout_s)
+            self._service = None

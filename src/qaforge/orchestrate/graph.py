@@ -1,0 +1,344 @@
+"""The orchestration graph: observe → require → analyze → evolve → execute (→ heal, ≤ 3 rounds)
+→ report, as a LangGraph `StateGraph` with a checkpointer.
+
+Each node sends a `Task` over the bus to the agent type and awaits its `TaskResult`. The state
+holds only file paths in the run directory and counters, so a checkpoint is small, holds no
+credentials, and a resumed run picks up after the last finished node.
+
+`run_graph` / `resume_graph` take and give the same types as the sequential driver
+(`RunRequest` → `RunOutcome`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
+from urllib.parse import urlsplit
+
+from langgraph.graph import END, START, StateGraph
+
+from qaforge.agents.base import Task, TaskResult
+from qaforge.agents.catalog import TASK_AGENT
+from qaforge.agents.tasks import (
+    ANALYZE,
+    EVOLVE,
+    EXECUTE,
+    HEAL,
+    OBSERVE,
+    REPORT,
+    REQUIRE,
+    AnalyzeRequest,
+    EvolveRequest,
+    ExecuteRequest,
+    HealRequest,
+    ReportRequest,
+    RequireRequest,
+)
+from qaforge.config import Settings
+from qaforge.models import FailureClass, RunResults, TestOutcome
+from qaforge.orchestrate.request import RunOutcome, RunRequest
+
+if TYPE_CHECKING:
+    from qaforge.agents.orchestration import OrchestrationOptions
+
+StageFn = Callable[[str], None]
+CallFn = Callable[[Task, str], Awaitable[TaskResult]]
+
+
+class PipelineError(Exception):
+    """A stage failed for a reason the user can act on (the run is FAILED)."""
+
+
+class PipelineState(TypedDict, total=False):
+    """What is checkpointed after each node: paths in the run directory and counters."""
+
+    run_id: str
+    model_path: str
+    scenarios_path: str | None
+    suite_path: str
+    base_url: str
+    results_path: str | None
+    heal_round: int
+    healed: int
+    durations: dict[str, float]
+    summary_path: str
+    exit_code: int
+
+
+@dataclass
+class RunContext:
+    """What the nodes of one run need; never checkpointed."""
+
+    run_id: str
+    request: RunRequest
+    call: CallFn
+    progress: Callable[[str], Awaitable[None]]
+    on_stage: StageFn | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    async def task(self, node: str, task_type: str, payload: dict[str, Any], n: int = 0) -> Any:
+        """Send one task and return its payload; a failed task fails the run."""
+        if self.on_stage:
+            self.on_stage(node)
+        await self.progress(node)
+        # Deterministic ids: a resumed run reuses a result stored before the crash.
+        task = Task(
+            id=f"{self.run_id}:{node}:{n}", type=task_type, run_id=self.run_id, payload=payload
+        )
+        result = await self.call(task, TASK_AGENT[task_type])
+        if not result.ok:
+            raise PipelineError(f"{task_type}: {result.error}")
+        await self.progress(f"{node}:done")
+        return result.payload
+
+
+def base_url_of(url: str) -> str:
+    """scheme://host:port of `url`."""
+    p = urlsplit(url)
+    return f"{p.scheme}://{p.netloc}"
+
+
+def needs_heal(results_path: str | None) -> bool:
+    """Whether a test failed on a broken locator."""
+    if not results_path or not Path(results_path).exists():
+        return False
+    results = RunResults.model_validate_json(Path(results_path).read_text())
+    return any(
+        r.outcome == TestOutcome.FAILED and r.failure_class == FailureClass.BROKEN_LOCATOR
+        for r in results.results
+    )
+
+
+def _timed(durations: dict[str, float] | None, name: str, t0: float) -> dict[str, float]:
+    out = dict(durations or {})
+    out[name] = out.get(name, 0.0) + time.monotonic() - t0
+    return out
+
+
+def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
+    """The pipeline graph for one run (nodes close over `ctx`)."""
+    req = ctx.request
+    out = Path(req.out_dir)
+
+    async def adopt(state: PipelineState) -> PipelineState:
+        suite_dir = Path(req.existing_suite or "")
+        if not (suite_dir / "suite.json").exists():
+            raise PipelineError(f"{suite_dir} has no suite.json: is it a qaforge-generated suite?")
+        if not (suite_dir / "model.json").exists():
+            raise PipelineError(f"{suite_dir} has no model.json next to the suite")
+        return {
+            "run_id": ctx.run_id,
+            "suite_path": str(suite_dir / "suite.json"),
+            "model_path": str(suite_dir / "model.json"),
+            "scenarios_path": str(suite_dir / "scenarios.json"),
+            "base_url": req.base_url or "",
+            "heal_round": 0,
+        }
+
+    async def observe(state: PipelineState) -> PipelineState:
+        t0 = time.monotonic()
+        out.mkdir(parents=True, exist_ok=True)
+        payload = req.observe.model_copy(update={"out_dir": str(out)}).model_dump(mode="json")
+        res = await ctx.task("observe", OBSERVE, payload)
+        return {
+            "run_id": ctx.run_id,
+            "model_path": res["model_path"],
+            "scenarios_path": str(out / "scenarios.json"),
+            "base_url": req.base_url or base_url_of(req.observe.target.url),
+            "heal_round": 0,
+            "durations": _timed(state.get("durations"), "observe", t0),
+        }
+
+    async def require(state: PipelineState) -> PipelineState:
+        t0 = time.monotonic()
+        payload = RequireRequest(
+            model_path=state["model_path"], out_dir=str(out), accessibility=req.accessibility
+        ).model_dump(mode="json")
+        res = await ctx.task("require", REQUIRE, payload)
+        return {
+            "scenarios_path": res["scenarios_path"],
+            "durations": _timed(state.get("durations"), "require", t0),
+        }
+
+    async def analyze(state: PipelineState) -> PipelineState:
+        t0 = time.monotonic()
+        payload = AnalyzeRequest(
+            model_path=state["model_path"],
+            scenarios_path=str(state.get("scenarios_path")),
+            app=req.app,
+            max_tests=req.max_tests,
+        ).model_dump(mode="json")
+        res = await ctx.task("analyze", ANALYZE, payload)
+        return {
+            "scenarios_path": res["scenarios_path"],
+            "durations": _timed(state.get("durations"), "analyze", t0),
+        }
+
+    async def evolve(state: PipelineState) -> PipelineState:
+        t0 = time.monotonic()
+        payload = EvolveRequest(
+            model_path=state["model_path"],
+            scenarios_path=str(state.get("scenarios_path")),
+            out_dir=str(out),
+            strategy=req.strategy,
+            strategy_params=req.strategy_params,
+            language=req.language,
+            app=req.app,
+        ).model_dump(mode="json")
+        res = await ctx.task("evolve", EVOLVE, payload)
+        return {
+            "suite_path": res["suite_path"],
+            "durations": _timed(state.get("durations"), "evolve", t0),
+        }
+
+    async def execute(state: PipelineState) -> PipelineState:
+        t0 = time.monotonic()
+        payload = ExecuteRequest(
+            suite_path=state["suite_path"],
+            base_url=state["base_url"],
+            out_dir=str(out),
+            runs=req.runs,
+            workers=req.workers,
+        ).model_dump(mode="json")
+        res = await ctx.task("execute", EXECUTE, payload)
+        return {
+            "results_path": res["results_path"],
+            "durations": _timed(state.get("durations"), "execute", t0),
+        }
+
+    async def heal(state: PipelineState) -> PipelineState:
+        t0 = time.monotonic()
+        n = state.get("heal_round", 0)
+        payload = HealRequest(
+            suite_path=state["suite_path"],
+            results_path=str(state.get("results_path")),
+            model_path=state["model_path"],
+            base_url=state["base_url"],
+            out_dir=str(out),
+        ).model_dump(mode="json")
+        res = await ctx.task("heal", HEAL, payload, n)
+        return {
+            "results_path": res["results_path"],
+            "healed": int(res.get("healed", 0)),
+            "heal_round": n + 1,
+            # healing re-runs the tests it repairs: its time is execution time
+            "durations": _timed(state.get("durations"), "execute", t0),
+        }
+
+    async def report(state: PipelineState) -> PipelineState:
+        t0 = time.monotonic()
+        scenarios = state.get("scenarios_path")
+        payload = ReportRequest(
+            out_dir=str(out),
+            model_path=state["model_path"],
+            scenarios_path=scenarios if scenarios and Path(scenarios).exists() else None,
+            suite_path=state.get("suite_path"),
+            results_path=state.get("results_path"),
+            durations=dict(state.get("durations") or {}),
+            pdf=req.pdf,
+        ).model_dump(mode="json")
+        res = await ctx.task("report", REPORT, payload)
+        durations = _timed(state.get("durations"), "report", t0)
+        return {
+            "summary_path": res["summary_path"],
+            "exit_code": int(res["exit_code"]),
+            "durations": durations,
+        }
+
+    def route_start(state: PipelineState) -> str:
+        return "adopt" if req.existing_suite else "observe"
+
+    def route_tests(state: PipelineState) -> str:
+        return "execute" if req.language == "python" else "report"
+
+    def route_after_execute(state: PipelineState) -> str:
+        if req.heal and req.max_heal_rounds > 0 and needs_heal(state.get("results_path")):
+            return "heal"
+        return "report"
+
+    def route_after_heal(state: PipelineState) -> str:
+        if (
+            state.get("healed", 0) > 0
+            and state.get("heal_round", 0) < req.max_heal_rounds
+            and needs_heal(state.get("results_path"))
+        ):
+            return "heal"
+        return "report"
+
+    g: StateGraph[PipelineState] = StateGraph(PipelineState)
+    for name, fn in (
+        ("adopt", adopt),
+        ("observe", observe),
+        ("require", require),
+        ("analyze", analyze),
+        ("evolve", evolve),
+        ("execute", execute),
+        ("heal", heal),
+        ("report", report),
+    ):
+        g.add_node(name, fn)
+    g.add_conditional_edges(START, route_start, ["adopt", "observe"])
+    g.add_edge("observe", "require")
+    g.add_edge("require", "analyze")
+    g.add_edge("analyze", "evolve")
+    g.add_conditional_edges("evolve", route_tests, ["execute", "report"])
+    g.add_conditional_edges("adopt", route_tests, ["execute", "report"])
+    g.add_conditional_edges("execute", route_after_execute, ["heal", "report"])
+    g.add_conditional_edges("heal", route_after_heal, ["heal", "report"])
+    g.add_edge("report", END)
+    return g
+
+
+def finish_summary(run_id: str, state: dict[str, Any], started: float) -> RunOutcome:
+    """Read the report's summary, add durations and the run id (as the sequential driver)."""
+    summary_path = Path(state["summary_path"])
+    summary: dict[str, Any] = json.loads(summary_path.read_text())
+    durations = dict(state.get("durations") or {})
+    durations["total"] = time.monotonic() - started
+    summary.setdefault("durations", {}).update({k: round(v, 3) for k, v in durations.items()})
+    summary["run_id"] = run_id
+    summary_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return RunOutcome(
+        run_id=run_id,
+        summary_path=str(summary_path),
+        exit_code=int(state["exit_code"]),
+        summary=summary,
+    )
+
+
+async def run_graph(
+    request: RunRequest,
+    settings: Settings,
+    on_stage: StageFn | None = None,
+    *,
+    bus_url: str | None = None,
+    catalog: str | None = None,
+    options: OrchestrationOptions | None = None,
+) -> RunOutcome:
+    """Run the whole pipeline through the graph; agents in-process (memory bus) or in workers
+    (`redis://` bus). Raises `PipelineError` when a stage fails, `RunCancelled` when cancelled."""
+    from qaforge.agents.orchestration import Orchestrator
+
+    async with Orchestrator.open(
+        settings, bus_url=bus_url, catalog=catalog, options=options
+    ) as orch:
+        return await orch.run(request, on_stage)
+
+
+async def resume_graph(
+    run_id: str,
+    settings: Settings,
+    on_stage: StageFn | None = None,
+    *,
+    bus_url: str | None = None,
+    options: OrchestrationOptions | None = None,
+) -> RunOutcome:
+    """Continue an interrupted, failed or cancelled run from its last checkpoint."""
+    from qaforge.agents.orchestration import Orchestrator
+
+    async with Orchestrator.open(settings, bus_url=bus_url, resume_of=run_id, options=options) as o:
+        return await o.resume(run_id, on_stage)

@@ -1,0 +1,1 @@
+"""Alembic migrations (packaged; configured in code by `qaforge.store.migrate`)."""

@@ -1,0 +1,137 @@
+"""On the real demo app: a strategy that writes flaky tests for /deals loses to one that does not.
+
+The flaky strategy is a test fixture (DESIGN.md §7), registered into the variant library here:
+it asserts every visible text, including the deal of the day that alternates on every other
+request. Each run is the whole pipeline (crawl, generate, run twice, report) scoped to /deals
+to keep browser time small; the learning calls are the ones the run driver makes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qaforge.agents.tasks import CrawlLimits, ObserveRequest
+from qaforge.config import Settings
+from qaforge.demoapp.launcher import DemoApp
+from qaforge.generate.strategy import Strategy
+from qaforge.learn.driver import finish_run, record_run_generation, strategy_for_run
+from qaforge.learn.store import ensure_tables
+from qaforge.learn.tracking import GenerationRecord
+from qaforge.learn.variants import list_variants, register_variant, seed_variants
+from qaforge.models import Target
+from qaforge.orchestrate.request import RunRequest
+from qaforge.orchestrate.sequential import run_pipeline
+from qaforge.store.database import Database
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+APP = "demo-deals"
+FLAKY = Strategy(
+    name="all-visible-text-fixture",
+    description="TEST FIXTURE: asserts every visible text, stable or not",
+    assertion_strictness="all-visible-text",
+    max_controls_asserted=8,
+)
+ROUNDS_PER_STRATEGY = 2
+
+
+async def one_run(
+    settings: Settings, app_url: str, out: Path, run_id: str, name: str
+) -> dict[str, Any]:
+    """What the run driver does: choose (here: the strategy asked for), generate, record, run,
+    write the outcomes back."""
+    c = await strategy_for_run(settings, APP, requested=name)
+    assert c.variant_id is not None and c.parameters["name"] == name
+    req = RunRequest(
+        run_id=run_id,
+        observe=ObserveRequest(
+            target=Target(url=app_url + "/deals", app=APP, include=[r"/deals$"]),
+            limits=CrawlLimits(max_states=3, max_actions=20, contexts=1, time_budget_s=60),
+            out_dir=str(out),
+        ),
+        out_dir=str(out),
+        app=APP,
+        strategy="balanced",
+        strategy_params=c.parameters,
+        pdf=False,
+        workers=1,
+    )
+    outcome = await run_pipeline(req, settings)
+    gid = await record_run_generation(
+        settings,
+        GenerationRecord(
+            run_id=outcome.run_id,
+            app=APP,
+            strategy=c.name,
+            variant_id=c.variant_id,
+            suite_dir=outcome.summary["artifacts"]["tests_dir"],
+            parameters=c.parameters,
+            duration_s=outcome.summary["durations"]["evolve"],
+        ),
+    )
+    assert gid is not None
+    assert await finish_run(settings, outcome.run_id, outcome.summary) == [gid]
+    return outcome.summary
+
+
+def test_flaky_strategy_loses_on_deals_and_the_selector_prefers_the_stable_one(
+    demo_app: DemoApp, tmp_path: Path
+) -> None:
+    settings = Settings(home=tmp_path / "home", disable_learning=False)
+
+    async def scenario() -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any], list[str]]:
+        d = Database(str(settings.database_url))
+        try:
+            await ensure_tables(d)
+            async with d.session() as s:
+                await seed_variants(s)
+                await register_variant(
+                    s,
+                    "evolution",
+                    FLAKY.name,
+                    FLAKY.model_dump(mode="json"),
+                    FLAKY.description,
+                    source="test",
+                )
+                # Only the two contenders compete for this app.
+                for v in await list_variants(s, "evolution"):
+                    v.active = v.name in {"balanced", FLAKY.name}
+            summaries: dict[str, list[dict[str, Any]]] = {"balanced": [], FLAKY.name: []}
+            for i in range(ROUNDS_PER_STRATEGY):
+                for name in summaries:
+                    run_id = f"run-{name}-{i}"
+                    out = tmp_path / run_id
+                    summaries[name].append(await one_run(settings, demo_app.url, out, run_id, name))
+            async with d.session() as s:
+                figures = {
+                    v.name: {
+                        "reward": v.avg_reward,
+                        "flake": v.avg_flake_rate,
+                        "n": v.outcome_count,
+                    }
+                    for v in await list_variants(s, "evolution")
+                }
+            # What the driver would pick for the next runs of this app (seeded).
+            picks = [(await strategy_for_run(settings, APP, seed=k)).name for k in range(100)]
+            return summaries, figures, picks
+        finally:
+            await d.dispose()
+
+    summaries, figures, picks = asyncio.run(scenario())
+    for s in summaries["balanced"]:
+        t = s["tests"]
+        assert t["generated"] > 0 and t["flaky"] == 0 and t["passed"] == t["generated"], t
+    # The fixture's tests assert the alternating deal: every run finds them flaky.
+    for s in summaries[FLAKY.name]:
+        t = s["tests"]
+        assert t["generated"] > 0 and t["flaky"] > 0 and t["passed"] < t["generated"], t
+    good, bad = figures["balanced"], figures[FLAKY.name]
+    assert good["n"] == bad["n"] == ROUNDS_PER_STRATEGY
+    assert good["flake"] == 0.0 and bad["flake"] > 0.0
+    assert good["reward"] > bad["reward"]
+    share = picks.count("balanced") / len(picks)
+    assert share > 0.9, share
