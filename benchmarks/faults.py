@@ -33,8 +33,8 @@ from qaforge.demoapp.bugs import BUGS
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.execute.runner import run_pytest
 from qaforge.models import Auth, RunResults, Target, TestOutcome
+from qaforge.orchestrate.graph import run_graph
 from qaforge.orchestrate.request import RunRequest
-from qaforge.orchestrate.sequential import run_pipeline
 
 REALAPP = Path(__file__).resolve().parents[2] / "shared" / "realapps" / "realapp.py"
 
@@ -56,11 +56,12 @@ def generate(url: str, out: Path, login: dict[str, Any] | None, app: str) -> lis
         ),
         out_dir=str(out),
         app=app,
+        strategy="balanced",
         runs=2,
         heal=False,
         pdf=False,
     )
-    asyncio.run(run_pipeline(req, Settings(home=out / "home")))
+    asyncio.run(run_graph(req, Settings(home=out / "home")))
     results = RunResults.model_validate_json((out / "results.json").read_text())
     return [r.test_id for r in results.results if r.outcome == TestOutcome.PASSED]
 

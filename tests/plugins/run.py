@@ -10,8 +10,8 @@ import pytest
 from qaforge.agents.tasks import CrawlLimits, ObserveRequest
 from qaforge.config import Settings
 from qaforge.demoapp.launcher import DemoApp
+from qaforge.orchestrate.graph import run_graph
 from qaforge.orchestrate.request import RunOutcome, RunRequest
-from qaforge.orchestrate.sequential import run_pipeline
 from tests.plugins.crawl import demo_target
 
 
@@ -27,8 +27,9 @@ def demo_run(
         ),
         out_dir=str(out),
         app="demo-shop",
+        strategy="balanced",
     )
-    return asyncio.run(run_pipeline(req, Settings(home=out / "home")))
+    return asyncio.run(run_graph(req, Settings(home=out / "home")))
 
 
 @pytest.fixture(scope="session")

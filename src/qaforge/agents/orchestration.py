@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -17,6 +18,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -134,6 +136,7 @@ class Orchestrator:
             own_bus = bus is None
             the_bus = bus or open_bus(bus_url or settings.bus_url)
             try:
+                await the_bus.ping()
                 async with open_checkpointer(checkpoint_url(settings)) as saver:
                     orch = cls(settings, db, the_bus, Catalog.load(catalog), saver, opts)
                     await orch.rpc.start()
@@ -179,7 +182,7 @@ class Orchestrator:
     async def run(self, request: RunRequest, on_stage: StageFn | None = None) -> RunOutcome:
         """Start a new run and drive it to the end."""
         run_id = request.run_id or new_id("run-")
-        request = request.model_copy(update={"run_id": run_id})
+        request = await self._with_strategy(request.model_copy(update={"run_id": run_id}))
         dumped = request.model_dump(mode="json")
         check_no_secrets(dumped, "request")
         await self.runs.create(
@@ -200,6 +203,26 @@ class Orchestrator:
             progress_at=now(),
         )
         return await self._drive(run_id, request, {"run_id": run_id}, on_stage)
+
+    async def _with_strategy(self, request: RunRequest) -> RunRequest:
+        """Settle the generation strategy once, before the run starts (a resume reuses it)."""
+        if request.existing_suite:
+            return request
+        from qaforge.learn.driver import strategy_for_run
+
+        if request.strategy_params is not None:  # a full definition was given: use it as is
+            return request
+        choice = await strategy_for_run(self.settings, request.app, requested=request.strategy)
+        return request.model_copy(
+            update={
+                "strategy": choice.name,
+                "strategy_params": choice.parameters or None,
+                "variant_id": choice.variant_id,
+                "experiment_id": choice.experiment_id,
+                "patterns_applied": list(choice.patterns_applied),
+                "strategy_method": choice.method,
+            }
+        )
 
     async def resume(self, run_id: str, on_stage: StageFn | None = None) -> RunOutcome:
         """Continue a run from its last checkpoint (DESIGN.md §7 says when that is legal)."""
@@ -299,6 +322,18 @@ class Orchestrator:
                         await watcher
             break
         outcome = finish_summary(run_id, dict(final), started)
+        if request.strategy_method:
+            outcome.summary["strategy"] = {
+                "name": request.strategy,
+                "chosen_by": request.strategy_method,
+                "variant_id": request.variant_id,
+            }
+            Path(outcome.summary_path).write_text(
+                json.dumps(outcome.summary, indent=2), encoding="utf-8"
+            )
+        from qaforge.learn.driver import finish_run
+
+        await finish_run(self.settings, run_id, outcome.summary)  # never raises
         await self.runs.transition(
             run_id,
             RunState.COMPLETED,

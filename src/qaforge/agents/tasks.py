@@ -87,6 +87,10 @@ class EvolveRequest(BaseModel):
     strategy_params: dict[str, Any] | None = None
     language: str = "python"
     app: str = ""
+    # Attribution for the learning loop's recorder (which variant, which experiment arm).
+    variant_id: int | None = None
+    experiment_id: int | None = None
+    patterns_applied: list[str] = Field(default_factory=list)
 
 
 class EvolveResponse(BaseModel):

@@ -67,6 +67,9 @@ class MessageBus(abc.ABC):
     url: str
     max_deliveries: int = DEFAULT_MAX_DELIVERIES
 
+    async def ping(self) -> None:  # noqa: B027 -- optional: only remote backends need it
+        """Raise `BusError` with a clear message when the bus cannot be reached."""
+
     @abc.abstractmethod
     async def publish(self, topic: str, message: Message) -> str:
         """Append `message` to `topic`; returns its entry id."""
@@ -94,6 +97,14 @@ class MessageBus(abc.ABC):
         self, topic: str, group: str, consumer: str, min_idle_s: float, count: int = 10
     ) -> list[Delivery]:
         """Take over messages pending longer than `min_idle_s` (their consumer is presumed dead)."""
+
+    @abc.abstractmethod
+    async def touch(self, deliveries: list[Delivery], consumer: str) -> None:
+        """Reset the idle time of deliveries `consumer` is still working on.
+
+        A live consumer touches what it holds more often than the reclaim idle time, so only
+        a dead consumer's messages are ever reclaimed, however long a task takes.
+        """
 
     @abc.abstractmethod
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:

@@ -144,6 +144,15 @@ class MemoryBus(MessageBus):
             out.append(Delivery.parse(topic, group, entry_id, p.deliveries, raw))
         return out
 
+    async def touch(self, deliveries: list[Delivery], consumer: str) -> None:
+        """Restart the idle clock of deliveries `consumer` still holds."""
+        now = time.monotonic()
+        for d in deliveries:
+            g = self._topic(d.topic).groups.get(d.group)
+            p = g.pending.get(d.entry_id) if g else None
+            if p is not None and p.consumer == consumer:
+                p.since = now
+
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:
         """Keep the raw message and the reason, then ack."""
         self._topic(delivery.topic).dead.append(

@@ -115,6 +115,18 @@ class RedisBus(MessageBus):
         key = self.key(delivery.topic)
         await self.client.xack(key, delivery.group, delivery.entry_id)
 
+    async def touch(self, deliveries: list[Delivery], consumer: str) -> None:
+        """XCLAIM ... 0 JUSTID to ourselves: resets the idle time without a new delivery."""
+        for d in deliveries:
+            await self.client.xclaim(
+                self.key(d.topic),
+                d.group,
+                consumer,
+                min_idle_time=0,
+                message_ids=[d.entry_id],
+                justid=True,
+            )
+
     async def reclaim(
         self, topic: str, group: str, consumer: str, min_idle_s: float, count: int = 10
     ) -> list[Delivery]:

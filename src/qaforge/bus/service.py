@@ -97,8 +97,11 @@ class AgentService:
         self.inbox = inbox_topic(agent.agent_id)
         self._slots = asyncio.Semaphore(concurrency)
         self._inflight: set[asyncio.Task[None]] = set()
+        self._held: dict[asyncio.Task[None], Delivery] = {}
         self._loops: list[asyncio.Task[None]] = []
+        self._keepalive: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._closed = asyncio.Event()
 
     @property
     def load(self) -> float:
@@ -116,6 +119,7 @@ class AgentService:
             asyncio.create_task(self._consume_inbox(), name=f"{name}-inbox"),
             asyncio.create_task(self._heartbeat_loop(), name=f"{name}-heartbeat"),
         ]
+        self._keepalive = asyncio.create_task(self._keepalive_loop(), name=f"{name}-keepalive")
 
     async def _register(self) -> None:
         if self.registry is not None:
@@ -131,6 +135,9 @@ class AgentService:
             _done, pending = await asyncio.wait(set(self._inflight), timeout=drain_timeout_s)
             for t in pending:  # left pending on the bus: another worker reclaims them
                 t.cancel()
+        self._closed.set()
+        if self._keepalive is not None:
+            await stop_loops([self._keepalive], grace_s=2.0)
         sink = self._sink()
         if sink is not None:
             with contextlib.suppress(Exception):
@@ -150,7 +157,24 @@ class AgentService:
     def _spawn(self, d: Delivery) -> None:
         t = asyncio.create_task(self._process_slot(d))
         self._inflight.add(t)
+        self._held[t] = d
         t.add_done_callback(self._inflight.discard)
+        t.add_done_callback(lambda done: self._held.pop(done, None))
+
+    async def _keepalive_loop(self) -> None:
+        # Touch what we hold three times per reclaim period: a task that takes longer than
+        # the period is not handed to another worker while this one is alive.
+        # It runs on through the drain in `stop`, until `_closed`.
+        period = max(0.05, self.reclaim_idle_s / 3)
+        while not self._closed.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), period)
+            held = list(self._held.values())
+            if held:
+                try:
+                    await self.bus.touch(held, self.agent.agent_id)
+                except Exception:
+                    log.exception("keeping %d deliveries alive failed", len(held))
 
     async def _process_slot(self, d: Delivery) -> None:
         try:

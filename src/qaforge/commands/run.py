@@ -50,8 +50,14 @@ def summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
-def _drive(req: RunRequest, settings: Settings, show: bool) -> RunOutcome:
-    from qaforge.orchestrate.sequential import PipelineError, run_pipeline
+def _drive(
+    req: RunRequest, settings: Settings, show: bool, bus: str | None, catalog: str | None
+) -> RunOutcome:
+    from qaforge.agents.catalog import CatalogError
+    from qaforge.agents.orchestration import RunCancelled
+    from qaforge.bus import BusError
+    from qaforge.orchestrate.graph import PipelineError, run_graph
+    from qaforge.store.migrate import SchemaError
 
     status = console.status("starting", spinner="dots") if show else None
 
@@ -59,12 +65,15 @@ def _drive(req: RunRequest, settings: Settings, show: bool) -> RunOutcome:
         if status is not None:
             status.update(f"[cyan]{STAGE_LABEL.get(name, name)}[/]")
 
+    async def go() -> RunOutcome:
+        return await run_graph(req, settings, on_stage, bus_url=bus, catalog=catalog)
+
     try:
         if status is not None:
             with status:
-                return asyncio.run(run_pipeline(req, settings, on_stage))
-        return asyncio.run(run_pipeline(req, settings, on_stage))
-    except PipelineError as exc:
+                return asyncio.run(go())
+        return asyncio.run(go())
+    except (PipelineError, RunCancelled, BusError, CatalogError, SchemaError) as exc:
         fail(str(exc))
 
 
@@ -83,7 +92,16 @@ def _finish(outcome: RunOutcome, json_out: bool) -> None:
 def run(
     url: str = typer.Argument(..., help="the app's start URL"),
     out: Path = typer.Option(Path("qaforge-out"), "--out", help="run directory"),
-    strategy: str = typer.Option("balanced", "--strategy", help="generation strategy"),
+    strategy: str = typer.Option(
+        "auto", "--strategy", help="generation strategy, or auto (the learning loop picks)"
+    ),
+    no_learning: bool = typer.Option(
+        False, "--no-learning", help="use the default strategy; record nothing"
+    ),
+    bus: str | None = typer.Option(
+        None, "--bus", help="redis://HOST:PORT/DB: dispatch to `qaforge worker` processes"
+    ),
+    catalog: str | None = typer.Option(None, "--catalog", hidden=True),
     lang: str = typer.Option("python", "--lang", help="python or ts"),
     max_tests: int | None = typer.Option(None, "--max-tests", min=1),
     accessibility: bool = typer.Option(False, "--accessibility", help="axe-core per template"),
@@ -100,12 +118,15 @@ def run(
     if lang not in {"python", "ts"}:
         fail(f"--lang must be python or ts, not {lang!r}")
     settings = settings_or_exit(config)
-    from qaforge.generate.strategy import StrategyRegistry
+    if no_learning:
+        settings = settings.model_copy(update={"disable_learning": True})
+    if strategy != "auto":
+        from qaforge.generate.strategy import StrategyRegistry
 
-    try:
-        StrategyRegistry().get(strategy)
-    except KeyError as exc:
-        fail(str(exc.args[0]))
+        try:
+            StrategyRegistry().get(strategy)
+        except KeyError as exc:
+            fail(str(exc.args[0]))
     observe = build_request(url, opts, out)
     app_name = opts.app or _app_identity(url)
     observe.target.app = app_name
@@ -122,7 +143,7 @@ def run(
         heal=not no_heal,
         pdf=not no_pdf,
     )
-    _finish(_drive(req, settings, show=not json_out), json_out)
+    _finish(_drive(req, settings, not json_out, bus, catalog), json_out)
 
 
 def test(
@@ -133,6 +154,8 @@ def test(
     workers: int = typer.Option(2, "--workers", min=1, max=8),
     no_heal: bool = typer.Option(False, "--no-heal"),
     no_pdf: bool = typer.Option(False, "--no-pdf"),
+    bus: str | None = typer.Option(None, "--bus", help="redis://...: run on workers"),
+    catalog: str | None = typer.Option(None, "--catalog", hidden=True),
     json_out: bool = typer.Option(False, "--json"),
     config: Path | None = typer.Option(None, "--config"),
 ) -> None:
@@ -144,7 +167,7 @@ def test(
         fail(f"{tests_dir} has no suite.json: point at the tests directory qaforge wrote")
     settings = settings_or_exit(config)
     model = AppModel.load(tests_dir / "model.json")
-    from qaforge.orchestrate.sequential import base_url_of
+    from qaforge.orchestrate.graph import base_url_of
 
     target_url = base_url or base_url_of(model.target.url)
     req = RunRequest(
@@ -158,7 +181,7 @@ def test(
         existing_suite=str(tests_dir),
         base_url=target_url,
     )
-    _finish(_drive(req, settings, show=not json_out), json_out)
+    _finish(_drive(req, settings, not json_out, bus, catalog), json_out)
 
 
 def _app_identity(url: str) -> str:

@@ -5,8 +5,7 @@ Each node sends a `Task` over the bus to the agent type and awaits its `TaskResu
 holds only file paths in the run directory and counters, so a checkpoint is small, holds no
 credentials, and a resumed run picks up after the last finished node.
 
-`run_graph` / `resume_graph` take and give the same types as the sequential driver
-(`RunRequest` → `RunOutcome`).
+`run_graph` / `resume_graph` take a `RunRequest` and give a `RunOutcome`.
 """
 
 from __future__ import annotations
@@ -188,6 +187,9 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             strategy_params=req.strategy_params,
             language=req.language,
             app=req.app,
+            variant_id=req.variant_id,
+            experiment_id=req.experiment_id,
+            patterns_applied=req.patterns_applied,
         ).model_dump(mode="json")
         res = await ctx.task("evolve", EVOLVE, payload)
         return {
@@ -294,7 +296,7 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
 
 
 def finish_summary(run_id: str, state: dict[str, Any], started: float) -> RunOutcome:
-    """Read the report's summary, add durations and the run id (as the sequential driver)."""
+    """Read the report's summary and add the stage durations and the run id to it."""
     summary_path = Path(state["summary_path"])
     summary: dict[str, Any] = json.loads(summary_path.read_text())
     durations = dict(state.get("durations") or {})

@@ -1,4 +1,4 @@
-"""What a run is asked to do, and what it ends with: shared by every driver (sequential, graph)."""
+"""What a run is asked to do, and what it ends with (the graph driver's input and output)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,14 @@ class RunRequest(BaseModel):
     observe: ObserveRequest
     out_dir: str
     app: str
-    strategy: str = "balanced"
+    # "auto": the learning loop picks (the default strategy when learning is off).
+    strategy: str = "auto"
     strategy_params: dict[str, Any] | None = None
+    # Filled in when the strategy is chosen, so a resumed run generates with the same one.
+    variant_id: int | None = None
+    experiment_id: int | None = None
+    patterns_applied: list[str] = Field(default_factory=list)
+    strategy_method: str = ""
     language: str = "python"
     max_tests: int | None = None
     accessibility: bool = False

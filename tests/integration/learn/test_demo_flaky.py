@@ -3,7 +3,7 @@
 The flaky strategy is a test fixture (DESIGN.md §7), registered into the variant library here:
 it asserts every visible text, including the deal of the day that alternates on every other
 request. Each run is the whole pipeline (crawl, generate, run twice, report) scoped to /deals
-to keep browser time small; the learning calls are the ones the run driver makes.
+to keep browser time small; the learning calls are the ones `qaforge run` makes.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from qaforge.agents.tasks import CrawlLimits, ObserveRequest
 from qaforge.config import Settings
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.generate.strategy import Strategy
-from qaforge.learn.driver import finish_run, record_run_generation, strategy_for_run
+from qaforge.learn.driver import strategy_for_run
 from qaforge.learn.store import ensure_tables
-from qaforge.learn.tracking import GenerationRecord
 from qaforge.learn.variants import list_variants, register_variant, seed_variants
 from qaforge.models import Target
+from qaforge.orchestrate.graph import run_graph
 from qaforge.orchestrate.request import RunRequest
-from qaforge.orchestrate.sequential import run_pipeline
 from qaforge.store.database import Database
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,10 +41,9 @@ ROUNDS_PER_STRATEGY = 2
 async def one_run(
     settings: Settings, app_url: str, out: Path, run_id: str, name: str
 ) -> dict[str, Any]:
-    """What the run driver does: choose (here: the strategy asked for), generate, record, run,
-    write the outcomes back."""
-    c = await strategy_for_run(settings, APP, requested=name)
-    assert c.variant_id is not None and c.parameters["name"] == name
+    """One whole run through the graph, as `qaforge run --strategy NAME` makes it: the
+    orchestrator resolves the variant, the Evolution agent's recorder stores the generation,
+    and the outcomes are written back when the report is done."""
     req = RunRequest(
         run_id=run_id,
         observe=ObserveRequest(
@@ -55,26 +53,13 @@ async def one_run(
         ),
         out_dir=str(out),
         app=APP,
-        strategy="balanced",
-        strategy_params=c.parameters,
+        strategy=name,
         pdf=False,
         workers=1,
     )
-    outcome = await run_pipeline(req, settings)
-    gid = await record_run_generation(
-        settings,
-        GenerationRecord(
-            run_id=outcome.run_id,
-            app=APP,
-            strategy=c.name,
-            variant_id=c.variant_id,
-            suite_dir=outcome.summary["artifacts"]["tests_dir"],
-            parameters=c.parameters,
-            duration_s=outcome.summary["durations"]["evolve"],
-        ),
-    )
-    assert gid is not None
-    assert await finish_run(settings, outcome.run_id, outcome.summary) == [gid]
+    outcome = await run_graph(req, settings)
+    assert outcome.summary["strategy"]["name"] == name
+    assert outcome.summary["strategy"]["variant_id"] is not None
     return outcome.summary
 
 

@@ -3,6 +3,7 @@ malformed messages end in the dead-letter store with the reason."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -164,3 +165,40 @@ async def test_graceful_stop_drains_the_task_in_flight(
     assert invocations(out) == ["execute", "execute:done"]
     assert await reg.find("execute") == []
     await rpc.close()
+
+
+async def test_a_long_task_on_a_live_agent_is_not_reclaimed(
+    bus: MessageBus, db: Database, tmp_path: Path
+) -> None:
+    """The task takes several reclaim periods; the live holder keeps it, the idle one waits."""
+    store = TaskStore(db)
+    busy = FakeExecution(Settings(home=tmp_path))
+    await busy.start(bus, AgentRegistry(db), results=store, heartbeat_s=0.2, reclaim_idle_s=0.3)
+    rpc = RpcClient(bus, "t")
+    await rpc.start()
+    other = FakeExecution(Settings(home=tmp_path))
+    try:
+        out = tmp_path / "run"
+        (out / "tests").mkdir(parents=True)
+        (out / "delay").write_text("2.0")  # ~7 reclaim periods
+        task = Task(id="run-y:execute:0", type="execute",
+                    payload={"suite_path": _suite_in(out), "base_url": "http://x", "out_dir": str(out)})
+        waiting = asyncio.ensure_future(rpc.request(type_topic("execution"), _request(rpc, task), 30))
+        while "execute" not in invocations(out):
+            await asyncio.sleep(0.05)
+        # A second, idle agent of the same type arrives while the first one works.
+        await other.start(bus, AgentRegistry(db), results=store, heartbeat_s=0.2, reclaim_idle_s=0.3)
+        reply = await waiting
+        assert reply.type is MessageType.TASK_RESPONSE
+        assert invocations(out) == ["execute", "execute:done"]
+        assert other.metrics.tasks_done == 0 and busy.metrics.tasks_done == 1
+    finally:
+        await rpc.close()
+        await other.stop(1)
+        await busy.stop(1)
+
+
+def _suite_in(out: Path) -> str:
+    path = out / "tests" / "suite.json"
+    path.write_text('{"tests": {"test_a": "s1"}}')
+    return str(path)
