@@ -64,6 +64,9 @@ class OrchestrationOptions:
 
     heartbeat_s: float = 5.0
     stale_after_s: float = 30.0  # a run owner / agent silent this long is dead
+    # `qaforge resume --stale-after`: how long the owner of a RUNNING run must have been
+    # silent before another process takes it over (None: `stale_after_s`).
+    owner_stale_after_s: float | None = None
     stall_timeout_s: float | None = 1800.0  # no stage finished for this long: restart
     max_stall_restarts: int = 2
     contract_net: bool = True
@@ -226,7 +229,10 @@ class Orchestrator:
 
     async def resume(self, run_id: str, on_stage: StageFn | None = None) -> RunOutcome:
         """Continue a run from its last checkpoint (DESIGN.md §7 says when that is legal)."""
-        info = await self.runs.check_resumable(run_id, self.options.stale_after_s)
+        stale = self.options.owner_stale_after_s
+        info = await self.runs.check_resumable(
+            run_id, self.options.stale_after_s if stale is None else stale
+        )
         if info.state is RunState.RUNNING:
             await self.runs.transition(
                 run_id,

@@ -69,7 +69,7 @@ def resume(
     from qaforge.orchestrate.states import InvalidTransition
 
     settings = settings_or_exit(config)
-    options = OrchestrationOptions(stale_after_s=stale_after)
+    options = OrchestrationOptions(owner_stale_after_s=stale_after)
     try:
         outcome = asyncio.run(resume_graph(run_id, settings, bus_url=bus, options=options))
     except (ResumeRefused, RunNotFound, InvalidTransition, PipelineError, RunCancelled) as exc:
