@@ -45,6 +45,22 @@ def run(args: list[str], home: Path, timeout: float = 120, **extra: str) -> tupl
     return p.returncode, p.stdout + p.stderr
 
 
+def run_json(
+    args: list[str], home: Path, timeout: float = 120, **extra: str
+) -> tuple[int, Any, str]:
+    """Run `qaforge ARGS --json`; exit code, the JSON on stdout (None if none), stderr."""
+    p = subprocess.run(
+        [QAFORGE, *args],
+        cwd=ROOT,
+        env=env(home, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    data = json.loads(p.stdout) if p.stdout.strip() else None
+    return p.returncode, data, p.stderr
+
+
 def runs(home: Path, **extra: str) -> list[dict[str, Any]]:
     """`qaforge runs --json`."""
     code, out = run(["runs", "--json"], home, **extra)
