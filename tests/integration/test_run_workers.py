@@ -1,0 +1,84 @@
+"""The demo shop run through `qaforge worker` processes on the real Redis and PostgreSQL gives
+the figures of the in-process run (the `demo_run` fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qaforge.agents.orchestration import OrchestrationOptions
+from qaforge.agents.tasks import CrawlLimits, ObserveRequest
+from qaforge.config import Settings
+from qaforge.demoapp.launcher import DemoApp
+from qaforge.orchestrate.graph import run_graph
+from qaforge.orchestrate.request import RunOutcome, RunRequest
+from tests.plugins.crawl import demo_target
+from tests.system import cli
+
+pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.slow]
+
+AGENTS = ["observation", "requirements", "analysis", "evolution", "execution", "reporting"]
+
+
+@pytest.fixture
+def workers(tmp_path: Path, redis_url: str, pg_fresh_url: str) -> Iterator[tuple[str, str]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for agent in AGENTS:
+            log = tmp_path / f"worker-{agent}.log"
+            p = cli.start(["worker", "--agent", agent, "--bus", redis_url], tmp_path / "home",
+                          log, QAFORGE_DATABASE_URL=pg_fresh_url)
+            procs.append(p)
+            cli.wait_for(lambda log=log, p=p: "ready on" in log.read_text(errors="replace")
+                         or p.poll() is not None, 60, f"the {agent} worker")
+            assert p.poll() is None, log.read_text()
+        yield redis_url, pg_fresh_url
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _figures(s: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "crawl": {k: s["crawl"][k] for k in ("states", "templates", "transitions", "forms")},
+        "tests": s["tests"],
+        "pass_rate": s["pass_rate"],
+        "coverage": s["coverage"],
+        "findings": sorted((f["kind"], f["where"]) for f in s["findings"]),
+    }
+
+
+def test_the_demo_run_on_workers_matches_the_in_process_run(
+    demo_run: RunOutcome,
+    demo_app: DemoApp,
+    demo_credentials: None,
+    workers: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    bus, db = workers
+    out = tmp_path / "run"
+    req = RunRequest(
+        observe=ObserveRequest(
+            target=demo_target(demo_app.url), limits=CrawlLimits(), out_dir=str(out)
+        ),
+        out_dir=str(out),
+        app="demo-shop",
+        strategy="balanced",
+    )
+    settings = Settings(home=tmp_path / "home", database_url=db)
+    outcome = asyncio.run(
+        run_graph(req, settings, bus_url=bus, options=OrchestrationOptions(local_agents=False))
+    )
+    assert _figures(outcome.summary) == _figures(demo_run.summary)
+    assert outcome.summary["tests"]["generated"] >= 40
