@@ -110,3 +110,21 @@ def test_qaforge_test_reruns_the_kept_suite(
     assert (tmp_path / "out" / "report.html").exists()
     missing = CliRunner().invoke(app, ["test", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "has no suite.json" in missing.output
+
+
+async def test_the_crawl_is_remembered_in_long_term_memory(demo_run: RunOutcome) -> None:
+    from qaforge.models import AppModel
+    from qaforge.store.vectors import LongTermMemory
+
+    out = Path(demo_run.summary_path).parent
+    model = AppModel.load(out / "model.json")
+    memory = LongTermMemory(f"path:{out / 'home' / 'vectors'}")
+    try:
+        states = len(model.states)
+        elements = sum(len(s.elements) for s in model.states)
+        assert await memory.count() == states + elements
+        cart = next(s for s in model.states if s.url_template.endswith("/cart"))
+        remembered = await memory.get("state", cart.id, "demo-shop")
+        assert remembered is not None and remembered["url"] == cart.url
+    finally:
+        await memory.close()

@@ -9,6 +9,7 @@ from qaforge.agents.base import AgentError, BaseAgent, Task, TaskResult
 from qaforge.agents.tasks import OBSERVE, ObserveRequest, ObserveResponse
 from qaforge.crawl.explorer import CrawlError, Explorer, ProgressFn
 from qaforge.models import AppModel
+from qaforge.store.recall import remember_model
 
 
 @dataclass
@@ -25,6 +26,8 @@ class ObservationAgent(BaseAgent):
         model = await self.observe(req)
         path = Path(req.out_dir) / "model.json"
         model.save(path)
+        app = req.target.app or model.target.url
+        await remember_model(self.settings.vector_url, app, model)  # never fails the crawl
         return self.ok(task, ObserveResponse(model_path=str(path)).model_dump())
 
     async def observe(self, req: ObserveRequest) -> AppModel:

@@ -38,6 +38,7 @@ from qaforge.models import (
     TestResult,
     TestSuite,
 )
+from qaforge.store.recall import recall_page
 
 _ACTION_STEPS = {StepKind.CLICK, StepKind.SUBMIT, StepKind.FILL, StepKind.SELECT, StepKind.CHECK}
 _ACTION_METHODS = {"click", "fill", "check", "uncheck", "select_option", "press"}
@@ -271,8 +272,13 @@ class Healer:
     async def _find(
         self, session: BrowserSession, step: Step
     ) -> tuple[Element, float, Locator] | None:
+        if step.fingerprint is None:
+            return None
         url = self.state_of.get(step.element_id or "")
-        if url is None or step.fingerprint is None:
+        if url is None:  # not in this model: where did an earlier crawl see such a control?
+            app = self.model.target.app or self.model.target.url
+            url = await recall_page(self.settings.vector_url, app, step.fingerprint)
+        if url is None:
             return None
         from urllib.parse import urlsplit
 

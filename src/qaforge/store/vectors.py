@@ -101,6 +101,10 @@ def _client(url: str) -> AsyncQdrantClient:
     raise ValueError(f"unknown vector URL {url!r}: use path:DIR, http(s)://HOST:6333 or :memory:")
 
 
+def _point_id(app: str, kind: str, key: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{app}|{kind}|{key}"))
+
+
 class LongTermMemory:
     """One Qdrant collection of remembered items, each with a kind, an app and a payload."""
 
@@ -141,7 +145,7 @@ class LongTermMemory:
         vectors = self.embedder.embed([text for _k, text, _p in items])
         points = [
             models.PointStruct(
-                id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{app}|{kind}|{key}")),
+                id=_point_id(app, kind, key),
                 vector=vec,
                 payload={**payload, "kind": kind, "key": key, "app": app, "text": text},
             )
@@ -197,6 +201,12 @@ class LongTermMemory:
             )
             for p in res.points
         ]
+
+    async def get(self, kind: str, key: str, app: str = "") -> dict[str, Any] | None:
+        """The payload remembered under (app, kind, key), if any."""
+        await self._ensure()
+        found = await self.client.retrieve(self.collection, ids=[_point_id(app, kind, key)])
+        return dict(found[0].payload or {}) if found else None
 
     async def count(self) -> int:
         """Items remembered."""
