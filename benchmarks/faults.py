@@ -1,6 +1,6 @@
 """Fault-detection benchmark (mutation score): does the generated suite notice real bugs?
 
-    .venv/bin/python benchmarks/faults.py [--bugs a,b] [--realapps datasette] [--json]
+    .venv/bin/python benchmarks/faults.py [--bugs a,b] [--realapps datasette] [--json] [--record]
 
 Generates the suite once on the healthy demo shop, then runs the tests that passed there
 against each `--bug` variant; a fault is detected when one of them now fails. In the same run,
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.baseline import crawl_links
 from qaforge.agents.tasks import CrawlLimits, ObserveRequest
-from qaforge.config import Settings
+from qaforge.config import Settings, load_settings
 from qaforge.demoapp.bugs import BUGS
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.execute.runner import run_pytest
@@ -39,8 +39,10 @@ from qaforge.orchestrate.request import RunRequest
 REALAPP = Path(__file__).resolve().parents[2] / "shared" / "realapps" / "realapp.py"
 
 
-def generate(url: str, out: Path, login: dict[str, Any] | None, app: str) -> list[str]:
-    """Generate and run the suite on the healthy app; the ids of the tests that passed."""
+def generate(
+    url: str, out: Path, login: dict[str, Any] | None, app: str, settings: Settings | None
+) -> tuple[list[str], str]:
+    """Generate and run the suite on the healthy app; the passing tests' ids and the run id."""
     auth = Auth()
     if login and login.get("kind") == "form":
         os.environ["QAFORGE_USERNAME"] = login["username"]
@@ -61,9 +63,27 @@ def generate(url: str, out: Path, login: dict[str, Any] | None, app: str) -> lis
         heal=False,
         pdf=False,
     )
-    asyncio.run(run_graph(req, Settings(home=out / "home")))
+    outcome = asyncio.run(run_graph(req, settings or Settings(home=out / "home")))
     results = RunResults.model_validate_json((out / "results.json").read_text())
-    return [r.test_id for r in results.results if r.outcome == TestOutcome.PASSED]
+    passed = [r.test_id for r in results.results if r.outcome == TestOutcome.PASSED]
+    return passed, outcome.run_id
+
+
+def record_mutation_score(settings: Settings, run_id: str, rows: list[dict[str, Any]]) -> None:
+    """The share of faults caught, as a system metric of the run that generated the suite."""
+    from qaforge.learn.feedback import record_system_metric
+    from qaforge.store.database import Database
+
+    score = sum(1 for r in rows if r["qaforge"]) / max(1, len(rows))
+
+    async def go() -> None:
+        db = Database(str(settings.database_url))
+        try:
+            await record_system_metric(db, run_id, "mutation_score", score)
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
 
 
 def suite_detects(suite_dir: Path, url: str, passing: list[str], out: Path) -> list[str]:
@@ -89,13 +109,14 @@ def baseline_detects(pages: list[str], base_old: str, base_new: str) -> list[str
     return bad
 
 
-def bench_demo(bugs: list[str], work: Path) -> list[dict[str, Any]]:
+def bench_demo(bugs: list[str], work: Path, settings: Settings | None) -> list[dict[str, Any]]:
     with DemoApp() as app:
-        passing = generate(
+        passing, run_id = generate(
             app.url,
             work / "demo",
             {"kind": "form", "url": "/login", "username": "demo", "password": "demo"},
             "demo-shop",
+            settings,
         )
         pages = baseline_pages(app.url)
         healthy = app.url
@@ -108,6 +129,8 @@ def bench_demo(bugs: list[str], work: Path) -> list[dict[str, Any]]:
         rows.append(
             {"app": "demo", "fault": bug, "qaforge": failing, "baseline": base, "effect": BUGS[bug]}
         )
+    if settings is not None:
+        record_mutation_score(settings, run_id, rows)
     return rows
 
 
@@ -121,12 +144,12 @@ def realapp(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def bench_realapp(name: str, work: Path) -> list[dict[str, Any]]:
+def bench_realapp(name: str, work: Path, settings: Settings | None) -> list[dict[str, Any]]:
     realapp("restore", name)
     started = realapp("start", name)
     info = json.loads([ln for ln in started.stdout.splitlines() if ln.startswith("{")][-1])
     try:
-        passing = generate(info["url"], work / name, info.get("login"), name)
+        passing, run_id = generate(info["url"], work / name, info.get("login"), name, settings)
         pages = baseline_pages(info["url"])
     finally:
         realapp("stop", name)
@@ -147,6 +170,8 @@ def bench_realapp(name: str, work: Path) -> list[dict[str, Any]]:
             realapp("stop", name)
             realapp("restore", name)
         rows.append({"app": name, "fault": fault, "qaforge": failing, "baseline": base})
+    if settings is not None:
+        record_mutation_score(settings, run_id, rows)
     return rows
 
 
@@ -155,11 +180,18 @@ def main() -> None:
     ap.add_argument("--bugs", default=",".join(sorted(BUGS)))
     ap.add_argument("--realapps", default="", help="comma-separated realapps names")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--record",
+        action="store_true",
+        help="run in the configured qaforge database and record each app's mutation score "
+        "for the learning loop",
+    )
     args = ap.parse_args()
+    settings = load_settings() if args.record else None
     work = Path(tempfile.mkdtemp(prefix="qaforge-faults-"))
-    rows = bench_demo([b for b in args.bugs.split(",") if b], work)
+    rows = bench_demo([b for b in args.bugs.split(",") if b], work, settings)
     for name in [n for n in args.realapps.split(",") if n]:
-        rows += bench_realapp(name, work)
+        rows += bench_realapp(name, work, settings)
     if args.json:
         print(json.dumps(rows, indent=2))
         return

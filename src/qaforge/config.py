@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     llm_url: str | None = None
     llm_model: str = "gpt-4o-mini"
     disable_learning: bool = False
+    # The learning loop's knobs (`[learning]` in qaforge.toml; see learn/config.py).
+    learning: dict[str, Any] = Field(default_factory=dict)
     browser_contexts: int = Field(default=2, ge=1, le=16)
     test_workers: int = Field(default=2, ge=1, le=16)
     action_delay_ms: int = Field(default=0, ge=0)
