@@ -33,6 +33,9 @@ class LearningConfig(BaseModel):
     # independent, so a big suite must not swamp the posterior.
     evidence_cap: int = Field(default=10, ge=1)
     weights: RewardWeights = Field(default_factory=RewardWeights)
+    # An app with no evidence of its own starts from what the variants did on every other app,
+    # scaled down by this weight (0 turns the transfer off).
+    transfer_weight: float = Field(default=0.3, ge=0.0, le=1.0)
     experiment_confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     experiment_min_samples: int = Field(default=20, ge=2)
     # Monitor: a variant's recent reward against its baseline.

@@ -115,6 +115,25 @@ async def arm_stats(
     return list(arms.values())
 
 
+async def transfer_prior(
+    s: AsyncSession, agent: str, arms: list[Arm], cfg: LearningConfig, kind: str | None
+) -> bool:
+    """Start a new app's arms from every app's evidence, scaled by `transfer_weight`.
+
+    Returns whether there was any evidence to transfer.
+    """
+    overall = {a.variant_id: a for a in await arm_stats(s, agent, None, cfg, kind)}
+    if not any(a.n for a in overall.values()):
+        return False
+    w = cfg.transfer_weight
+    for arm in arms:
+        other = overall.get(arm.variant_id)
+        if other is not None and other.n:
+            arm.alpha += (other.alpha - cfg.prior_alpha) * w
+            arm.beta += (other.beta - cfg.prior_beta) * w
+    return True
+
+
 @dataclass
 class StrategyChoice:
     """What the driver passes on to the Evolution agent."""
@@ -164,6 +183,9 @@ async def choose(
             arms = await arm_stats(s, agent, app, cfg, kind)
             if not arms:
                 return StrategyChoice(name=default_strategy_name(), variant_id=None)
+            if cfg.transfer_weight > 0 and all(a.n == 0 for a in arms):
+                if await transfer_prior(s, agent, arms, cfg, kind):
+                    method = f"{method}+transfer"
             best = pick(arms, rng, cfg)
             chosen = await s.get(StrategyVariant, best.variant_id)
             assert chosen is not None

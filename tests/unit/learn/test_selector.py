@@ -11,7 +11,7 @@ from qaforge.learn.selector import Arm, choose, choose_strategy, epsilon_pick, t
 from qaforge.learn.simulate import simulate_bandit
 from qaforge.learn.variants import list_variants, register_variant
 from qaforge.store.database import Database
-from tests.unit.learn.helpers import synthetic_run
+from tests.unit.learn.helpers import share_chosen, synthetic_run
 
 TRUE_RATES = {"balanced": 0.55, "strict": 0.7, "resilient": 0.9}
 
@@ -118,3 +118,26 @@ async def test_per_kind_selection_uses_that_kinds_reward(db: Database) -> None:
     pages = [(await choose(db, "k", settings, rng, kind="page-loads")).name for _ in range(50)]
     assert forms.count("strict") > 45
     assert pages.count("resilient") > 45
+
+
+async def test_a_new_app_starts_from_what_worked_on_other_apps(db: Database) -> None:
+    rng = np.random.default_rng(3)
+    outcome_rng = np.random.default_rng(33)
+    settings = Settings(disable_learning=False)
+    for i in range(60):
+        c = await choose(db, "old-app", settings, rng)
+        passed = int(outcome_rng.binomial(10, TRUE_RATES[c.name]))
+        await synthetic_run(db, "old-app", f"old-{i}", c, passed)
+    first = await choose(db, "new-app", settings, np.random.default_rng(0))
+    assert first.method == "thompson+transfer"
+    share = await share_chosen(db, "new-app", "resilient", draws=200, seed=5)
+    assert share > 0.6, share
+    # Without the transfer the new app starts from flat priors: about a third each.
+    no_transfer = Settings(disable_learning=False, learning={"transfer_weight": 0})
+    rng0 = np.random.default_rng(5)
+    picks = [(await choose(db, "new-app", no_transfer, rng0)).name for _ in range(200)]
+    assert picks.count("resilient") / 200 < 0.5
+    # Once the new app has evidence of its own, its own evidence decides.
+    c = await choose(db, "new-app", settings, rng)
+    await synthetic_run(db, "new-app", "new-0", c, 5)
+    assert (await choose(db, "new-app", settings, rng)).method == "thompson"
