@@ -183,9 +183,9 @@ async def choose(
             arms = await arm_stats(s, agent, app, cfg, kind)
             if not arms:
                 return StrategyChoice(name=default_strategy_name(), variant_id=None)
-            if cfg.transfer_weight > 0 and all(a.n == 0 for a in arms):
-                if await transfer_prior(s, agent, arms, cfg, kind):
-                    method = f"{method}+transfer"
+            fresh = cfg.transfer_weight > 0 and all(a.n == 0 for a in arms)
+            if fresh and await transfer_prior(s, agent, arms, cfg, kind):
+                method = f"{method}+transfer"
             best = pick(arms, rng, cfg)
             chosen = await s.get(StrategyVariant, best.variant_id)
             assert chosen is not None
