@@ -106,6 +106,18 @@ class Settings(BaseSettings):
             return str(_DEBIAN_CHROMIUM)
         return None
 
+    def has_browser(self) -> bool:
+        """Whether a Chromium can be launched here (ours, Debian's or Playwright's own)."""
+        try:
+            if self.chromium_path() is not None:
+                return True
+        except ConfigError:
+            return False
+        cache = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or str(
+            Path.home() / ".cache" / "ms-playwright"
+        )
+        return any(Path(cache).glob("chromium*"))
+
     def launch_options(self) -> dict[str, Any]:
         """Keyword arguments for Playwright's `chromium.launch`."""
         opts: dict[str, Any] = {"headless": self.headless, "args": list(CHROMIUM_ARGS)}

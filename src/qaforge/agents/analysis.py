@@ -20,6 +20,10 @@ class AnalysisAgent(BaseAgent):
     agent_type: str = "analysis"
     history: HistoryProvider | None = None
 
+    def can_handle(self, task: Task) -> tuple[bool, float]:
+        """Its task types, with full confidence."""
+        return self.capability_match(task)
+
     async def execute(self, task: Task) -> TaskResult:
         """Score, order and apply the budget."""
         req = AnalyzeRequest.model_validate(task.payload)

@@ -93,18 +93,15 @@ class AgentError(Exception):
 
 @dataclass
 class BaseAgent(abc.ABC):
-    """Base class: subclasses declare `capabilities` and `agent_type` and implement `execute`.
-
-    `can_handle` has a default (capability match, confidence 1.0); override it to bid with a
-    finer confidence in Contract Net.
-    """
+    """Base class: subclasses declare `capabilities` and `agent_type` and implement
+    `can_handle` and `execute`; timing, metrics, retries, breakers, the generation hook and
+    serving on a bus are inherited."""
 
     settings: Settings
     name: str = ""
     metrics: AgentMetrics = field(default_factory=AgentMetrics)
     agent_id: str = field(default_factory=lambda: new_id("agent-"))
 
-    capabilities: frozenset[str] = frozenset()
     agent_type: str = "base"
 
     recorder: GenerationRecorder = field(default_factory=NoopRecorder, repr=False)
@@ -116,9 +113,21 @@ class BaseAgent(abc.ABC):
         if not self.name:
             self.name = self.agent_type
 
+    # Subclasses declare `capabilities` as a dataclass field with its default.
+    @property
+    @abc.abstractmethod
+    def capabilities(self) -> frozenset[str]:
+        """The task types this agent takes."""
+
+    @abc.abstractmethod
     def can_handle(self, task: Task) -> tuple[bool, float]:
-        """Whether this agent can take `task`, and how confident it is (0..1)."""
-        return (task.type in self.capabilities, 1.0 if task.type in self.capabilities else 0.0)
+        """Whether this agent can take `task`, and how confident it is (0..1): its Contract
+        Net bid. `capability_match` is the plain answer."""
+
+    def capability_match(self, task: Task) -> tuple[bool, float]:
+        """(True, 1.0) for a task type in `capabilities`, else (False, 0.0)."""
+        able = task.type in self.capabilities
+        return (able, 1.0 if able else 0.0)
 
     @abc.abstractmethod
     async def execute(self, task: Task) -> TaskResult:

@@ -21,6 +21,10 @@ class EvolutionAgent(BaseAgent):
     agent_type: str = "evolution"
     strategies: StrategyRegistry = field(default_factory=StrategyRegistry)
 
+    def can_handle(self, task: Task) -> tuple[bool, float]:
+        """Its task types, with full confidence."""
+        return self.capability_match(task)
+
     async def execute(self, task: Task) -> TaskResult:
         """Emit the suite (Python by default, TypeScript with language "ts")."""
         req = EvolveRequest.model_validate(task.payload)

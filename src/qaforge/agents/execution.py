@@ -26,6 +26,13 @@ class ExecutionAgent(BaseAgent):
     capabilities: frozenset[str] = frozenset({EXECUTE, HEAL})
     agent_type: str = "execution"
 
+    def can_handle(self, task: Task) -> tuple[bool, float]:
+        """Its task types, when a browser can be launched on this machine."""
+        able, confidence = self.capability_match(task)
+        if able and not self.settings.has_browser():
+            return (False, 0.0)
+        return (able, confidence)
+
     async def execute(self, task: Task) -> TaskResult:
         """Dispatch on the task type."""
         if task.type == HEAL:

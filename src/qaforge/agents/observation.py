@@ -20,6 +20,13 @@ class ObservationAgent(BaseAgent):
     agent_type: str = "observation"
     progress: ProgressFn | None = None
 
+    def can_handle(self, task: Task) -> tuple[bool, float]:
+        """Its task types, when a browser can be launched on this machine."""
+        able, confidence = self.capability_match(task)
+        if able and not self.settings.has_browser():
+            return (False, 0.0)
+        return (able, confidence)
+
     async def execute(self, task: Task) -> TaskResult:
         """Crawl the task's target; the model is saved even when the crawl stops early."""
         req = ObserveRequest.model_validate(task.payload)

@@ -410,6 +410,10 @@ class OrchestrationAgent(BaseAgent):
     capabilities: frozenset[str] = frozenset({ORCHESTRATE})
     agent_type: str = "orchestration"
 
+    def can_handle(self, task: Task) -> tuple[bool, float]:
+        """Its task types, with full confidence."""
+        return self.capability_match(task)
+
     async def execute(self, task: Task) -> TaskResult:
         """Drive the run in the task's payload to the end."""
         request = RunRequest.model_validate(task.payload)

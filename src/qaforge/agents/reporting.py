@@ -22,6 +22,10 @@ class ReportingAgent(BaseAgent):
     capabilities: frozenset[str] = frozenset({REPORT})
     agent_type: str = "reporting"
 
+    def can_handle(self, task: Task) -> tuple[bool, float]:
+        """Its task types, with full confidence."""
+        return self.capability_match(task)
+
     async def execute(self, task: Task) -> TaskResult:
         """Build the summary, then render it in every format."""
         req = ReportRequest.model_validate(task.payload)

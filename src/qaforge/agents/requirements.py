@@ -18,6 +18,10 @@ class RequirementsAgent(BaseAgent):
     capabilities: frozenset[str] = frozenset({REQUIRE})
     agent_type: str = "requirements"
 
+    def can_handle(self, task: Task) -> tuple[bool, float]:
+        """Its task types, with full confidence."""
+        return self.capability_match(task)
+
     async def execute(self, task: Task) -> TaskResult:
         """Derive every scenario kind from the model."""
         req = RequireRequest.model_validate(task.payload)

@@ -22,6 +22,9 @@ class Flaky(BaseAgent):
     calls: int = 0
     error: type[Exception] = TransientError
 
+    def can_handle(self, task: Task) -> tuple[bool, float]:
+        return self.capability_match(task)
+
     async def execute(self, task: Task) -> TaskResult:
         self.calls += 1
         if self.calls <= self.fail_times:
@@ -104,3 +107,25 @@ def test_can_handle_by_capability(tmp_path) -> None:
     agent = Flaky(Settings(home=tmp_path))
     assert agent.can_handle(Task(type="flaky")) == (True, 1.0)
     assert agent.can_handle(Task(type="observe")) == (False, 0.0)
+
+
+def test_capabilities_and_can_handle_are_abstract(tmp_path) -> None:
+    class NoBid(BaseAgent):
+        capabilities: frozenset[str] = frozenset({"x"})
+
+        async def execute(self, task: Task) -> TaskResult:
+            return self.ok(task, {})
+
+    with pytest.raises(TypeError, match="can_handle"):
+        NoBid(Settings(home=tmp_path))  # type: ignore[abstract]
+
+
+def test_browser_agents_refuse_without_a_browser(tmp_path) -> None:
+    from qaforge.agents.execution import ExecutionAgent
+    from qaforge.agents.observation import ObservationAgent
+
+    here = Settings(home=tmp_path)
+    assert ObservationAgent(here).can_handle(Task(type="observe")) == (True, 1.0)
+    nowhere = Settings(home=tmp_path, chromium=str(tmp_path / "no-such-chromium"))
+    assert ObservationAgent(nowhere).can_handle(Task(type="observe")) == (False, 0.0)
+    assert ExecutionAgent(nowhere).can_handle(Task(type="heal")) == (False, 0.0)
