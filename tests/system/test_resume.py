@@ -83,3 +83,28 @@ def test_resume_of_a_live_run_is_refused(tmp_path: Path) -> None:
     assert row["state"] == "CANCELLED"
     code, text = cli.run(["cancel", row["id"]], home)
     assert code != 0 and "cancelled" in text.lower(), text  # CANCELLED → CANCELLED is refused
+
+
+@pytest.mark.services
+def test_resume_with_postgres_checkpoints(tmp_path: Path, pg_fresh_url: str) -> None:
+    """The same kill -9 and resume with the run store and LangGraph's Postgres saver."""
+    home, out = tmp_path / "home", tmp_path / "run"
+    db = {"QAFORGE_DATABASE_URL": pg_fresh_url}
+    out.mkdir()
+    (out / "hang_at").write_text("execute")
+    proc = cli.start(_run_args(out), home, tmp_path / "run.log", **db)
+    try:
+        cli.wait_for(lambda: "execute" in invocations(out), 60, "the execute stage to start")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (home / "checkpoints.db").exists()  # the checkpoints are in PostgreSQL
+    [row] = cli.runs(home, **db)
+    code, text = cli.run(["resume", row["id"], "--stale-after", "0", "--json"], home, **db)
+    assert code == 0, text
+    log = invocations(out)
+    assert [log.count(s) for s in STAGES] == [1, 1, 1, 1, 2, 1], log
+    [after] = cli.runs(home, **db)
+    assert after["state"] == "COMPLETED"
