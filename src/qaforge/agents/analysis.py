@@ -28,7 +28,12 @@ class AnalysisAgent(BaseAgent):
         """Score, order and apply the budget."""
         req = AnalyzeRequest.model_validate(task.payload)
         model = AppModel.load(Path(req.model_path))
-        ranked = score(load_scenarios(Path(req.scenarios_path)), model, req.app, self.history)
+        history = self.history
+        if history is None and self.settings.database_url:
+            from qaforge.learn.history import load_history
+
+            history = await load_history(self.settings.database_url, req.app)
+        ranked = score(load_scenarios(Path(req.scenarios_path)), model, req.app, history)
         kept, dropped, notes = apply_budget(ranked, req.max_tests)
         save_scenarios(Path(req.scenarios_path), kept)
         resp = AnalyzeResponse(

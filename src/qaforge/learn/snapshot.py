@@ -31,6 +31,7 @@ def suite_files(suite_dir: Path) -> tuple[list[str], list[dict[str, Any]]]:
             "kind": t.get("kind", ""),
             "file": t.get("file", ""),
             "function": t.get("function", ""),
+            "template": t.get("template", ""),
         }
         for t in doc.get("tests", [])
     ]

@@ -165,6 +165,7 @@ async def record_outcomes(
             }
             if results is not None:
                 details["by_kind"] = _by_kind(gen.details.get("tests", []), results, cfg)
+                details["by_template"] = _by_template(gen.details.get("tests", []), results)
             gen.details = details
             await _system_rows(s, gen, rates)
             await refresh_generation(s, gen, cfg)
@@ -217,6 +218,24 @@ def _results_beside(summary: dict[str, Any]) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = json.loads(candidate.read_text(encoding="utf-8"))
     return data
+
+
+def _by_template(tests: list[dict[str, Any]], results: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per URL template: tests, how many failed (or were unstable), how many hit a defect."""
+    template_of = {t["test_id"]: t.get("template", "") for t in tests}
+    out: dict[str, dict[str, int]] = {}
+    for r in results.get("results", []):
+        template = template_of.get(r.get("test_id", ""), "")
+        if not template:
+            continue
+        c = out.setdefault(template, {"tests": 0, "failed": 0, "defects": 0})
+        c["tests"] += 1
+        outcome = r.get("outcome", "")
+        if outcome in {"failed", "flaky", "quarantined"}:
+            c["failed"] += 1
+        if outcome == "app-defect":
+            c["defects"] += 1
+    return out
 
 
 def _by_kind(
