@@ -31,7 +31,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
     table = Table(title=f"qaforge · {summary.get('app') or summary['target']}")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    rows = [
+    rows: list[tuple[str, object]] = [
         ("tests generated", t["generated"]),
         ("passed", t["passed"]),
         ("failed", t["failed"]),
@@ -45,6 +45,9 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("findings", len(summary["findings"])),
         ("time (s)", f"{summary['durations']['total']:.1f}"),
     ]
+    strategy = summary.get("strategy")
+    if strategy:
+        rows.append(("strategy", f"{strategy['name']} ({strategy['chosen_by']})"))
     for name, value in rows:
         table.add_row(name, str(value))
     return table
