@@ -28,7 +28,7 @@ def upgrade(
         migrate.upgrade(target, revision)
         console.print(f"database at revision {migrate.current(target)}")
     except (SQLAlchemyError, OSError) as exc:
-        fail(f"cannot migrate {target}: {str(exc).splitlines()[0]}")
+        fail(f"cannot migrate {_shown(target)}: {str(exc).splitlines()[0]}")
 
 
 @db_app.command("current")
@@ -46,8 +46,19 @@ def current(
     try:
         rev = migrate.current(target)
     except (SQLAlchemyError, OSError) as exc:
-        fail(f"cannot read {target}: {str(exc).splitlines()[0]}")
+        fail(f"cannot read {_shown(target)}: {str(exc).splitlines()[0]}")
     typer.echo(f"current: {rev or 'none'}  head: {migrate.head()}")
+
+
+def _shown(url: str) -> str:
+    """The URL with its password masked (error messages end up in CI logs)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the configured database"
 
 
 def register(app: typer.Typer) -> None:
