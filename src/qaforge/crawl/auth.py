@@ -90,9 +90,17 @@ async def login_state(
     ctx: BrowserContext, login_url: str, creds: Credentials, timeout_ms: int
 ) -> Any:
     """Log in once in `ctx` and return its storage state (cookies) for the other contexts."""
+    state, _landing = await login_landing(ctx, login_url, creds, timeout_ms)
+    return state
+
+
+async def login_landing(
+    ctx: BrowserContext, login_url: str, creds: Credentials, timeout_ms: int
+) -> tuple[Any, str]:
+    """Log in once in `ctx`: its storage state and the URL the login led to."""
     page = await ctx.new_page()
     try:
         await login(page, login_url, creds, timeout_ms)
-        return await ctx.storage_state()
+        return await ctx.storage_state(), page.url
     finally:
         await page.close()

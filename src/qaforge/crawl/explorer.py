@@ -22,7 +22,13 @@ from playwright.async_api import Error as PlaywrightError
 
 from qaforge.agents.tasks import CrawlLimits
 from qaforge.config import Settings
-from qaforge.crawl.auth import Credentials, LoginFailed, login_state, resolve_ref, still_on_login
+from qaforge.crawl.auth import (
+    Credentials,
+    LoginFailed,
+    login_landing,
+    resolve_ref,
+    still_on_login,
+)
 from qaforge.crawl.browser import BrowserSession, is_crash, settle
 from qaforge.crawl.forms import fill_form, planned_values, submit_form
 from qaforge.crawl.observe import Snapshot, resolve, take_snapshot, to_state, volatile_free
@@ -102,6 +108,7 @@ class Explorer:
         self.done_signatures: set[tuple[str, str]] = set()
         self.stats = CrawlStats()
         self._frontier: list[_Work] = []
+        self._landing_url = ""
         self._state_lock = asyncio.Lock()
         self._idle = 0
         self._started = 0.0
@@ -262,9 +269,10 @@ class Explorer:
         login_url = urljoin(self.target.url, self.target.auth.login_url)
         ctx = await session.new_context(authenticated=False)
         try:
-            session.storage_state = await login_state(
+            session.storage_state, landing = await login_landing(
                 ctx, login_url, self._creds, self.limits.page_timeout_ms
             )
+            self._landing_url = self._landing_url or landing
         except LoginFailed as exc:
             raise CrawlError(str(exc)) from exc
         finally:
@@ -274,8 +282,15 @@ class Explorer:
 
     async def _explore(self, session: BrowserSession) -> None:
         contexts = max(1, self.limits.contexts)
-        root = Action(kind=ActionKind.GOTO, url=normalize_url(self.target.url), label="start")
+        start = normalize_url(self.target.url)
+        root = Action(kind=ActionKind.GOTO, url=start, label="start")
         self._push(_Work(0, "", "", root))
+        # Where the login led (an admin's dashboard, say) is a second way in: the start page
+        # may not link to it at all.
+        landing = normalize_url(self._landing_url) if self._landing_url else ""
+        if landing and landing != start and self.scope.allows_url(landing):
+            after = Action(kind=ActionKind.GOTO, url=landing, label="after login")
+            self._push(_Work(0, "~", "", after))
         workers = [asyncio.create_task(self._worker(session, i)) for i in range(contexts)]
         self._idle = 0
         try:
