@@ -32,9 +32,10 @@ def start(args: list[str], home: Path, log: Path, **extra: str) -> subprocess.Po
     )
 
 
-def run(args: list[str], home: Path, timeout: float = 120, **extra: str) -> tuple[int, str]:
-    """Run `qaforge ARGS` to the end; exit code and output."""
-    p = subprocess.run(
+def _invoke(
+    args: list[str], home: Path, timeout: float, extra: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [QAFORGE, *args],
         cwd=ROOT,
         env=env(home, **extra),
@@ -42,6 +43,11 @@ def run(args: list[str], home: Path, timeout: float = 120, **extra: str) -> tupl
         text=True,
         timeout=timeout,
     )
+
+
+def run(args: list[str], home: Path, timeout: float = 120, **extra: str) -> tuple[int, str]:
+    """Run `qaforge ARGS` to the end; exit code and output."""
+    p = _invoke(args, home, timeout, extra)
     return p.returncode, p.stdout + p.stderr
 
 
@@ -49,14 +55,7 @@ def run_json(
     args: list[str], home: Path, timeout: float = 120, **extra: str
 ) -> tuple[int, Any, str]:
     """Run `qaforge ARGS --json`; exit code, the JSON on stdout (None if none), stderr."""
-    p = subprocess.run(
-        [QAFORGE, *args],
-        cwd=ROOT,
-        env=env(home, **extra),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    p = _invoke(args, home, timeout, extra)
     data = json.loads(p.stdout) if p.stdout.strip() else None
     return p.returncode, data, p.stderr
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -18,7 +17,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -327,16 +325,14 @@ class Orchestrator:
                     with contextlib.suppress(asyncio.CancelledError):
                         await watcher
             break
-        outcome = finish_summary(run_id, dict(final), started)
+        extra: dict[str, Any] = {}
         if request.strategy_method:
-            outcome.summary["strategy"] = {
+            extra["strategy"] = {
                 "name": request.strategy,
                 "chosen_by": request.strategy_method,
                 "variant_id": request.variant_id,
             }
-            Path(outcome.summary_path).write_text(
-                json.dumps(outcome.summary, indent=2), encoding="utf-8"
-            )
+        outcome = finish_summary(run_id, dict(final), started, extra)
         from qaforge.learn.driver import finish_run
 
         await finish_run(self.settings, run_id, outcome.summary)  # never raises

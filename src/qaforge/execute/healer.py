@@ -38,7 +38,8 @@ from qaforge.models import (
     TestResult,
     TestSuite,
 )
-from qaforge.store.recall import recall_page
+from qaforge.store.recall import open_memory, recall_page
+from qaforge.store.vectors import LongTermMemory
 
 _ACTION_STEPS = {StepKind.CLICK, StepKind.SUBMIT, StepKind.FILL, StepKind.SELECT, StepKind.CHECK}
 _ACTION_METHODS = {"click", "fill", "check", "uncheck", "select_option", "press"}
@@ -137,6 +138,7 @@ class Healer:
             priority = [s.value for s in LocatorStrategy]
         self.chooser = LocatorChooser(self.model, priority)
         self.state_of: dict[str, str] = {}
+        self._memory: LongTermMemory | None = None
         for st in self.model.states:
             for el in st.elements:
                 if st.reach_url:
@@ -172,6 +174,9 @@ class Healer:
             return healed
         finally:
             await session.close()
+            if self._memory is not None:
+                await self._memory.close()
+                self._memory = None
 
     async def _login(self, session: BrowserSession) -> None:
         auth = self.model.target.auth
@@ -276,8 +281,10 @@ class Healer:
             return None
         url = self.state_of.get(step.element_id or "")
         if url is None:  # not in this model: where did an earlier crawl see such a control?
+            if self._memory is None:  # opened once per healing session, on first need
+                self._memory = open_memory(self.settings.vector_url)
             app = self.model.target.app or self.model.target.url
-            url = await recall_page(self.settings.vector_url, app, step.fingerprint)
+            url = await recall_page(self._memory, app, step.fingerprint)
         if url is None:
             return None
         from urllib.parse import urlsplit

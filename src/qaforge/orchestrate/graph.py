@@ -112,10 +112,20 @@ def needs_heal(results_path: str | None) -> bool:
     )
 
 
-def _timed(durations: dict[str, float] | None, name: str, t0: float) -> dict[str, float]:
-    out = dict(durations or {})
-    out[name] = out.get(name, 0.0) + time.monotonic() - t0
-    return out
+NodeFn = Callable[[PipelineState], Awaitable[PipelineState]]
+
+
+def _timed_node(bucket: str, fn: NodeFn) -> NodeFn:
+    """`fn`, adding its wall time to `durations[bucket]` in the state it returns."""
+
+    async def node(state: PipelineState) -> PipelineState:
+        t0 = time.monotonic()
+        update = await fn(state)
+        durations = dict(state.get("durations") or {})
+        durations[bucket] = durations.get(bucket, 0.0) + time.monotonic() - t0
+        return {**update, "durations": durations}
+
+    return node
 
 
 def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
@@ -139,7 +149,6 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
         }
 
     async def observe(state: PipelineState) -> PipelineState:
-        t0 = time.monotonic()
         out.mkdir(parents=True, exist_ok=True)
         payload = req.observe.model_copy(update={"out_dir": str(out)}).model_dump(mode="json")
         res = await ctx.task("observe", OBSERVE, payload)
@@ -149,22 +158,18 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             "scenarios_path": str(out / "scenarios.json"),
             "base_url": req.base_url or base_url_of(req.observe.target.url),
             "heal_round": 0,
-            "durations": _timed(state.get("durations"), "observe", t0),
         }
 
     async def require(state: PipelineState) -> PipelineState:
-        t0 = time.monotonic()
         payload = RequireRequest(
             model_path=state["model_path"], out_dir=str(out), accessibility=req.accessibility
         ).model_dump(mode="json")
         res = await ctx.task("require", REQUIRE, payload)
         return {
             "scenarios_path": res["scenarios_path"],
-            "durations": _timed(state.get("durations"), "require", t0),
         }
 
     async def analyze(state: PipelineState) -> PipelineState:
-        t0 = time.monotonic()
         payload = AnalyzeRequest(
             model_path=state["model_path"],
             scenarios_path=str(state.get("scenarios_path")),
@@ -174,11 +179,9 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
         res = await ctx.task("analyze", ANALYZE, payload)
         return {
             "scenarios_path": res["scenarios_path"],
-            "durations": _timed(state.get("durations"), "analyze", t0),
         }
 
     async def evolve(state: PipelineState) -> PipelineState:
-        t0 = time.monotonic()
         payload = EvolveRequest(
             model_path=state["model_path"],
             scenarios_path=str(state.get("scenarios_path")),
@@ -194,11 +197,9 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
         res = await ctx.task("evolve", EVOLVE, payload)
         return {
             "suite_path": res["suite_path"],
-            "durations": _timed(state.get("durations"), "evolve", t0),
         }
 
     async def execute(state: PipelineState) -> PipelineState:
-        t0 = time.monotonic()
         payload = ExecuteRequest(
             suite_path=state["suite_path"],
             base_url=state["base_url"],
@@ -209,11 +210,9 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
         res = await ctx.task("execute", EXECUTE, payload)
         return {
             "results_path": res["results_path"],
-            "durations": _timed(state.get("durations"), "execute", t0),
         }
 
     async def heal(state: PipelineState) -> PipelineState:
-        t0 = time.monotonic()
         n = state.get("heal_round", 0)
         payload = HealRequest(
             suite_path=state["suite_path"],
@@ -227,12 +226,9 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             "results_path": res["results_path"],
             "healed": int(res.get("healed", 0)),
             "heal_round": n + 1,
-            # healing re-runs the tests it repairs: its time is execution time
-            "durations": _timed(state.get("durations"), "execute", t0),
         }
 
     async def report(state: PipelineState) -> PipelineState:
-        t0 = time.monotonic()
         scenarios = state.get("scenarios_path")
         payload = ReportRequest(
             out_dir=str(out),
@@ -244,12 +240,7 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             pdf=req.pdf,
         ).model_dump(mode="json")
         res = await ctx.task("report", REPORT, payload)
-        durations = _timed(state.get("durations"), "report", t0)
-        return {
-            "summary_path": res["summary_path"],
-            "exit_code": int(res["exit_code"]),
-            "durations": durations,
-        }
+        return {"summary_path": res["summary_path"], "exit_code": int(res["exit_code"])}
 
     def route_start(state: PipelineState) -> str:
         return "adopt" if req.existing_suite else "observe"
@@ -272,17 +263,19 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
         return "report"
 
     g: StateGraph[PipelineState] = StateGraph(PipelineState)
+    g.add_node("adopt", adopt)
     for name, fn in (
-        ("adopt", adopt),
         ("observe", observe),
         ("require", require),
         ("analyze", analyze),
         ("evolve", evolve),
         ("execute", execute),
+        # Healing re-runs the tests it repairs: its time is execution time.
         ("heal", heal),
         ("report", report),
     ):
-        g.add_node(name, fn)
+        node: Any = _timed_node("execute" if name == "heal" else name, fn)  # StateGraph's
+        g.add_node(name, node)  # node protocols do not accept a plain Callable
     g.add_conditional_edges(START, route_start, ["adopt", "observe"])
     g.add_edge("observe", "require")
     g.add_edge("require", "analyze")
@@ -295,14 +288,17 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
     return g
 
 
-def finish_summary(run_id: str, state: dict[str, Any], started: float) -> RunOutcome:
-    """Read the report's summary and add the stage durations and the run id to it."""
+def finish_summary(
+    run_id: str, state: dict[str, Any], started: float, extra: dict[str, Any] | None = None
+) -> RunOutcome:
+    """Read the report's summary and add the stage durations, the run id and `extra` to it."""
     summary_path = Path(state["summary_path"])
     summary: dict[str, Any] = json.loads(summary_path.read_text())
     durations = dict(state.get("durations") or {})
     durations["total"] = time.monotonic() - started
     summary.setdefault("durations", {}).update({k: round(v, 3) for k, v in durations.items()})
     summary["run_id"] = run_id
+    summary.update(extra or {})
     summary_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return RunOutcome(
         run_id=run_id,

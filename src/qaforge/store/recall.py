@@ -40,22 +40,27 @@ async def remember_model(vector_url: str | None, app: str, model: AppModel) -> i
             await memory.close()
 
 
-async def recall_page(vector_url: str | None, app: str, fp: Fingerprint) -> str | None:
+async def recall_page(memory: LongTermMemory | None, app: str, fp: Fingerprint) -> str | None:
     """The URL of the page where an element like `fp` was last seen in `app`, if any."""
-    if not vector_url:
+    if memory is None:
         return None
-    memory: LongTermMemory | None = None
     try:
-        memory = LongTermMemory(vector_url)
         hits = await memory.recall_similar(fingerprint_text(fp), k=1, kind="element", app=app)
         if not hits or hits[0].score < MIN_ELEMENT_SCORE:
             return None
-        state_id = str(hits[0].payload.get("state_id", ""))
-        state = await memory.get("state", state_id, app)
+        state = await memory.get("state", str(hits[0].payload.get("state_id", "")), app)
         return str(state.get("url") or "") or None if state else None
     except Exception:
-        log.exception("could not recall from %s", vector_url)
+        log.exception("could not recall from %s", memory.url)
         return None
-    finally:
-        if memory is not None:
-            await memory.close()
+
+
+def open_memory(vector_url: str | None) -> LongTermMemory | None:
+    """A long-term memory for `vector_url`, or None when there is none or it cannot open."""
+    if not vector_url:
+        return None
+    try:
+        return LongTermMemory(vector_url)
+    except Exception:
+        log.exception("could not open long-term memory at %s", vector_url)
+        return None
