@@ -3,13 +3,19 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 DEMO_OUT ?= $(CURDIR)/demo-out
 
-.PHONY: install demo test lint typecheck pytest services bench clean
+.PHONY: install wheel-venv demo test lint typecheck pytest services bench gauntlet clean
 
 install:
 	@scripts/bootstrap.sh
 
 services:
 	@scripts/services.sh
+
+# The wheel, built from this tree and installed without the dev extra into a venv of its own
+# (.venv/wheel/current; cached by a hash of its dependencies): tests/system/test_wheel_install.py
+# runs `qaforge run` with it.
+wheel-venv: install
+	@scripts/wheel-venv.sh >/dev/null
 
 demo: install
 	@scripts/demo.sh "$(DEMO_OUT)"
@@ -21,8 +27,9 @@ lint: install
 typecheck: install
 	$(PY) -m mypy src
 
+# The wheel venv is prepared here (a failure stops make test), and the test uses that one.
 pytest: install services
-	$(PY) -m pytest -q -ra
+	venv=$$(scripts/wheel-venv.sh) && QAFORGE_WHEEL_VENV="$$venv" $(PY) -m pytest -q -ra
 
 test: install services lint typecheck pytest
 
@@ -30,6 +37,10 @@ bench: install services
 	$(PY) benchmarks/crawl.py
 	$(PY) benchmarks/faults.py
 	$(PY) benchmarks/bus.py
+
+# The installed qaforge against the demo shop and every app of ../shared/realapps.
+gauntlet: install wheel-venv
+	$(PY) benchmarks/realapps.py
 
 clean:
 	rm -rf .venv demo-out .mypy_cache .ruff_cache

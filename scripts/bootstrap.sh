@@ -29,7 +29,9 @@ stamp=.venv/.installed
 if [ ! -x .venv/bin/python ]; then "$PYTHON" -m venv .venv; fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   echo "bootstrap: installing Python dependencies (pinned by constraints.txt)"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
+  # (pip's notes about configured find-links/index paths that do not exist are filtered out)
+  quiet() { "$@" 2>&1 >/dev/null | { grep -v "^WARNING: Location 'file://.*' is ignored" || true; } >&2; }
+  quiet .venv/bin/python -m pip install -q --upgrade pip
+  quiet .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
   touch "$stamp"
 fi

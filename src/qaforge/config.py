@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from qaforge.errors import UserError
+
 # Flags Chromium needs as root on a closed network (no sandbox user namespace, no GPU, no
 # calls home that would fail and slow every start).
 CHROMIUM_ARGS = [
@@ -35,7 +37,7 @@ CHROMIUM_ARGS = [
 _DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """A setting is malformed or a required resource is missing."""
 
 

@@ -238,6 +238,7 @@ class CrawlStats(_Model):
     errors: list[str] = Field(default_factory=list)
     stopped_by: str = ""
     browser_restarts: int = 0
+    queued: int = 0  # actions waiting in the frontier (progress only)
 
 
 FindingKind = Literal[
@@ -277,6 +278,8 @@ class AppModel(_Model):
     @classmethod
     def load(cls, path: Path) -> AppModel:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} is not a qaforge model (a JSON object is expected)")
         if data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(
                 f"{path}: schema_version {data.get('schema_version')!r} is not {SCHEMA_VERSION}"

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from qaforge.agents.generation import GenerationRecord, GenerationRecorder, NoopRecorder
 from qaforge.agents.resilience import TRANSIENT, CircuitBreaker, RetryPolicy
 from qaforge.config import Settings
+from qaforge.errors import UserError
 
 if TYPE_CHECKING:
     from qaforge.agents.registry import AgentRegistry
@@ -147,7 +148,8 @@ class BaseAgent(abc.ABC):
             try:
                 result = await self.execute(task)
                 break
-            except AgentError as exc:
+            except (AgentError, UserError) as exc:
+                # The user's to fix (bad input, environment): retrying would not help.
                 result = TaskResult(task_id=task.id, agent=self.name, ok=False, error=str(exc))
                 break
             except TRANSIENT as exc:

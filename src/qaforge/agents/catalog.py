@@ -16,6 +16,7 @@ from qaforge.agents.base import BaseAgent
 from qaforge.agents.generation import GenerationRecorder, NoopRecorder
 from qaforge.agents.tasks import ANALYZE, EVOLVE, EXECUTE, HEAL, OBSERVE, REPORT, REQUIRE
 from qaforge.config import Settings
+from qaforge.errors import UserError
 
 DEFAULT: dict[str, str] = {
     "observation": "qaforge.agents.observation:ObservationAgent",
@@ -41,7 +42,7 @@ TASK_AGENT: dict[str, str] = {
 RECORDER_MODULE = "qaforge.learn.recorder"
 
 
-class CatalogError(Exception):
+class CatalogError(UserError):
     """An unknown agent type, or a catalog or agent class that cannot be imported."""
 
 

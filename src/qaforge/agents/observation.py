@@ -33,13 +33,26 @@ class ObservationAgent(BaseAgent):
         model = await self.observe(req)
         path = Path(req.out_dir) / "model.json"
         model.save(path)
+        if not model.states:
+            stats = model.crawl_stats
+            why = f"; {stats.errors[0]}" if stats.errors else ""
+            raise AgentError(
+                f"the crawl of {req.target.url} found no page it could explore (stopped by "
+                f"{stats.stopped_by}{why})"
+            )
         app = req.target.app or model.target.url
         await remember_model(self.settings.vector_url, app, model)  # never fails the crawl
         return self.ok(task, ObserveResponse(model_path=str(path)).model_dump())
 
     async def observe(self, req: ObserveRequest) -> AppModel:
         """Run the crawl and return the model (raises AgentError when it cannot start)."""
-        explorer = Explorer(self.settings, req.target, req.limits, progress=self.progress)
+        explorer = Explorer(
+            self.settings,
+            req.target,
+            req.limits,
+            progress=self.progress,
+            artifacts_dir=Path(req.out_dir),
+        )
         try:
             return await explorer.run()
         except CrawlError as exc:

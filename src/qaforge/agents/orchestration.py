@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +28,8 @@ from qaforge.bus import MessageBus, open_bus
 from qaforge.bus.messages import check_no_secrets
 from qaforge.bus.rpc import RpcClient
 from qaforge.config import Settings
+from qaforge.errors import UserError
+from qaforge.models import CrawlStats
 from qaforge.orchestrate.checkpoint import checkpoint_url, open_checkpointer
 from qaforge.orchestrate.contract_net import NoBidError
 from qaforge.orchestrate.dispatch import Dispatcher, DispatchError
@@ -40,7 +42,7 @@ from qaforge.orchestrate.graph import (
     finish_summary,
 )
 from qaforge.orchestrate.request import RunOutcome, RunRequest
-from qaforge.orchestrate.runs import RunInfo, RunStore
+from qaforge.orchestrate.runs import ResumeRefused, RunInfo, RunStore
 from qaforge.orchestrate.states import RunState
 from qaforge.store.database import Database
 from qaforge.store.migrate import ensure_schema
@@ -52,7 +54,7 @@ log = logging.getLogger(__name__)
 ORCHESTRATE = "orchestrate"
 
 
-class RunCancelled(Exception):
+class RunCancelled(UserError):
     """The run was cancelled (by `qaforge cancel`) while this process drove it."""
 
 
@@ -75,6 +77,8 @@ class OrchestrationOptions:
     agent_concurrency: int = 4
     reclaim_idle_s: float = 30.0
     drain_timeout_s: float = 10.0
+    # Crawl figures from an in-process Observation agent (the CLI's progress line).
+    crawl_progress: Callable[[CrawlStats], None] | None = None
 
 
 class Orchestrator:
@@ -162,6 +166,8 @@ class Orchestrator:
         for agent_type in self.catalog.types:
             for _ in range(self.options.agents_per_type):
                 agent = self.catalog.make(agent_type, self.settings)
+                if self.options.crawl_progress is not None and hasattr(agent, "progress"):
+                    agent.progress = self.options.crawl_progress
                 await agent.start(
                     self.bus,
                     self.registry,
@@ -231,6 +237,14 @@ class Orchestrator:
         info = await self.runs.check_resumable(
             run_id, self.options.stale_after_s if stale is None else stale
         )
+        missing = missing_credentials(RunRequest.model_validate(info.request))
+        if missing:
+            # Credentials are never stored (DESIGN §7): without them the run would go on
+            # logged out and every test behind the login would fail.
+            raise ResumeRefused(
+                f"run {run_id} logs in to its app: set {' and '.join(missing)} (credentials "
+                "are never stored), then resume it again"
+            )
         if info.state is RunState.RUNNING:
             await self.runs.transition(
                 run_id,
@@ -419,3 +433,11 @@ class OrchestrationAgent(BaseAgent):
         except (PipelineError, RunCancelled) as exc:
             raise AgentError(str(exc)) from exc
         return self.ok(task, outcome.model_dump(mode="json"))
+
+
+def missing_credentials(request: RunRequest) -> list[str]:
+    """Environment variables the run's credential references name that are not set."""
+    auth = request.observe.target.auth
+    refs = [auth.username_ref, auth.password_ref, auth.http_credentials_ref]
+    names = [r[4:] for r in refs if r and r.startswith("env:")]
+    return [n for n in dict.fromkeys(names) if not os.environ.get(n)]

@@ -18,12 +18,13 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from qaforge.bus.messages import Message
+from qaforge.errors import UserError
 
 DEFAULT_MAX_DELIVERIES = 5
 DEFAULT_MAXLEN = 100_000
 
 
-class BusError(Exception):
+class BusError(UserError):
     """The bus cannot be reached or was misconfigured."""
 
 

@@ -18,6 +18,7 @@ from qaforge.bus.base import (
     MessageBus,
 )
 from qaforge.bus.messages import Message
+from qaforge.errors import mask_url
 
 
 def _s(v: Any) -> str:
@@ -60,7 +61,7 @@ class RedisBus(MessageBus):
         try:
             await self.client.ping()
         except (RedisError, OSError) as exc:
-            raise BusError(f"cannot reach Redis at {self.url}: {exc}") from exc
+            raise BusError(f"cannot reach Redis at {mask_url(self.url)}: {exc}") from exc
 
     async def publish(self, topic: str, message: Message) -> str:
         """XADD with an approximate MAXLEN so streams stay bounded."""

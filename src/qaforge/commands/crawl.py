@@ -10,10 +10,21 @@ from typing import Any
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from qaforge.agents.tasks import CrawlLimits, ObserveRequest
-from qaforge.commands.common import EXIT_USAGE, console, fail, print_json, settings_or_exit
+from qaforge.commands.common import (
+    EXIT_USAGE,
+    CrawlProgress,
+    StageProgress,
+    console,
+    fail,
+    plain_progress,
+    print_json,
+    settings_or_exit,
+)
+from qaforge.config import ConfigError, Settings
 from qaforge.models import AppModel, Auth, CrawlStats, Target
 
 PASSWORD_ENV = "QAFORGE_PASSWORD"
@@ -92,6 +103,12 @@ def build_request(url: str, opts: CrawlOptions, out_dir: Path) -> ObserveRequest
     return ObserveRequest(target=target, limits=limits, out_dir=str(out_dir))
 
 
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise typer.BadParameter(f"must be greater than 0, not {value:g}")
+    return value
+
+
 def crawl_options(
     login_url: str | None = typer.Option(None, "--login-url", help="login page (form login)"),
     username: str | None = typer.Option(None, "--username", help="or QAFORGE_USERNAME"),
@@ -100,16 +117,24 @@ def crawl_options(
         None, "--http-credentials", help="USER:PASS for HTTP basic auth"
     ),
     auth_state: Path | None = typer.Option(None, "--auth-state", help="Playwright storage state"),
-    include: list[str] | None = typer.Option(None, "--include", help="URL regex to stay within"),
-    exclude: list[str] | None = typer.Option(None, "--exclude", help="URL regex to avoid"),
+    include: list[str] | None = typer.Option(
+        None, "--include", metavar="REGEX", help="URL regex to stay within (repeatable)"
+    ),
+    exclude: list[str] | None = typer.Option(
+        None, "--exclude", metavar="REGEX", help="URL regex to avoid (repeatable)"
+    ),
     max_states: int = typer.Option(60, "--max-states", min=1),
     max_depth: int = typer.Option(6, "--max-depth", min=0),
     max_actions: int = typer.Option(400, "--max-actions", min=1),
-    time_budget: float = typer.Option(300.0, "--time-budget", min=1, help="seconds"),
+    time_budget: float = typer.Option(
+        300.0, "--time-budget", callback=_positive, help="seconds (> 0)"
+    ),
     contexts: int = typer.Option(2, "--contexts", min=1, max=8, help="parallel browser contexts"),
     delay_ms: int = typer.Option(0, "--delay-ms", min=0, help="pause between actions"),
     allow_destructive: bool = typer.Option(False, "--allow-destructive"),
-    deny_label: list[str] | None = typer.Option(None, "--deny-label", help="extra label to avoid"),
+    deny_label: list[str] | None = typer.Option(
+        None, "--deny-label", metavar="LABEL", help="extra label to avoid (repeatable)"
+    ),
     app: str | None = typer.Option(None, "--app", help="app name for history and learning"),
 ) -> CrawlOptions:
     """Typer dependency-style constructor (called with the command's own parameters)."""
@@ -162,23 +187,63 @@ def progress_line(stats: CrawlStats) -> str:
     )
 
 
+def check_browser(settings: Settings) -> None:
+    """Fail (exit 2) before crawling when the configured Chromium does not exist."""
+    try:
+        settings.launch_options()
+    except ConfigError as exc:
+        fail(
+            f"cannot start the browser: {exc} — point QAFORGE_CHROMIUM at a Chromium "
+            "executable, or unset it to use the system's or Playwright's own"
+        )
+
+
 async def observe_with_progress(req: ObserveRequest, show: bool, config: Path | None) -> AppModel:
-    """Run the Observation agent with a live progress line on stderr."""
+    """Run the Observation agent with progress on stderr: a Live line on a terminal, one
+    line per stage and at most one figures line every 10 s in CI (`plain_progress`)."""
     from qaforge.agents.base import AgentError
     from qaforge.agents.observation import ObservationAgent
 
     settings = settings_or_exit(config)
-    live = Live(console=console, transient=True, refresh_per_second=4) if show else None
-    agent = ObservationAgent(
-        settings, progress=(lambda st: live.update(progress_line(st))) if live else None
+    check_browser(settings)
+    plain_mode = plain_progress()
+    live = (
+        Live(console=console, transient=True, refresh_per_second=4)
+        if show and not plain_mode
+        else None
     )
+    ticker = CrawlProgress(req.limits.time_budget_s) if plain_mode else None
+
+    def on_progress(stats: CrawlStats) -> None:
+        if live is not None:
+            live.update(progress_line(stats))
+        elif ticker is not None:
+            ticker(stats)
+
+    agent = ObservationAgent(settings, progress=on_progress)
+    stages = StageProgress(STAGE_LABELS, show=False, plain_mode=plain_mode)
     try:
-        if live:
-            with live:
-                return await agent.observe(req)
-        return await agent.observe(req)
+        with stages:
+            stages.stage("observe")
+            if live is not None:
+                with live:
+                    return await agent.observe(req)
+            return await agent.observe(req)
     except AgentError as exc:
         fail(str(exc))
+
+
+STAGE_LABELS = {"observe": "exploring the app"}
+
+
+def empty_crawl_message(model: AppModel, path: Path | None) -> str:
+    """Why a crawl that found no state is an error, and where its model is."""
+    s = model.crawl_stats
+    why = s.stopped_by or "nothing to explore"
+    if "launch" in why.lower() or "executable" in why.lower():
+        why += " — check QAFORGE_CHROMIUM or run `playwright install chromium`"
+    where = f"; the (empty) model is in {path}" if path is not None else ""
+    return f"the crawl of {model.target.url} found no states (stopped by: {why}){where}"
 
 
 def crawl(
@@ -194,6 +259,8 @@ def crawl(
     model = asyncio.run(observe_with_progress(req, show=not json_out, config=config))
     path = out / "model.json"
     model.save(path)
+    if model.crawl_stats.states == 0:
+        fail(empty_crawl_message(model, path))
     if json_out:
         print_json(
             {
@@ -205,21 +272,40 @@ def crawl(
     else:
         console.print(summary_table(model))
         for f in model.findings:
-            console.print(f"[yellow]finding[/] {f.kind}: {f.detail} (on {f.where})")
-        console.print(f"model written to [bold]{path}[/]")
+            console.print(
+                f"[yellow]finding[/] {escape(f.kind)}: {escape(f.detail)} (on {escape(f.where)})"
+            )
+        console.print(f"model written to [bold]{escape(str(path))}[/]")
 
 
 def _with_crawl_options(fn: Any) -> Any:
-    """Give `fn` the crawl options as keyword parameters (shared by `crawl` and `run`)."""
-    import inspect
+    """Give `fn` the crawl options as keyword parameters (shared by `crawl` and `run`).
 
+    Both modules use `from __future__ import annotations`, so every annotation is a string;
+    typer resolves them with `typing.get_type_hints(fn)`, which only sees `fn`'s own. The
+    copied parameters get their resolved types both in `__signature__` and in
+    `__annotations__`, or typer would take `list[str] | None` for a plain string and drop
+    the `min`/`max` bounds."""
+    import inspect
+    import typing
+
+    own_hints = typing.get_type_hints(fn)
+    option_hints = typing.get_type_hints(crawl_options)
     sig = inspect.signature(fn)
-    own = [p for p in sig.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    own = [
+        p.replace(annotation=own_hints.get(p.name, p.annotation))
+        for p in sig.parameters.values()
+        if p.kind != inspect.Parameter.VAR_KEYWORD
+    ]
     extra = [
-        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=option_hints[p.name])
         for p in inspect.signature(crawl_options).parameters.values()
     ]
     fn.__signature__ = sig.replace(parameters=[*own, *extra])
+    annotations = {p.name: p.annotation for p in [*own, *extra]}
+    if "return" in own_hints:
+        annotations["return"] = own_hints["return"]
+    fn.__annotations__ = annotations
     return fn
 
 

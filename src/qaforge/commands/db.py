@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from qaforge.commands.common import console, fail, settings_or_exit
+from qaforge.commands.common import console, fail, note_endpoint, settings_or_exit
 
 db_app = typer.Typer(help="The working-memory database (SQLite file or PostgreSQL).")
 
@@ -24,6 +24,7 @@ def upgrade(
 
     target = url or settings_or_exit(config).database_url
     assert target is not None
+    note_endpoint("database", target)
     try:
         migrate.upgrade(target, revision)
         console.print(f"database at revision {migrate.current(target)}")
@@ -43,6 +44,7 @@ def current(
 
     target = url or settings_or_exit(config).database_url
     assert target is not None
+    note_endpoint("database", target)
     try:
         rev = migrate.current(target)
     except (SQLAlchemyError, OSError) as exc:

@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from qaforge.commands.common import console, fail, print_json, settings_or_exit
+from qaforge.commands.common import (
+    choice,
+    console,
+    fail,
+    load_model_or_exit,
+    print_json,
+    settings_or_exit,
+)
+
+LANGUAGES = ["python", "ts"]
+
+
+def _strategy_name(strategy: str) -> str:
+    """A strategy qaforge knows; `auto` is the default one (no learning loop here)."""
+    from qaforge.generate.strategy import DEFAULT_STRATEGY, StrategyRegistry
+
+    if strategy == "auto":
+        return DEFAULT_STRATEGY
+    names = StrategyRegistry().names()
+    if strategy not in names:
+        fail(f"unknown strategy {strategy!r}; known: auto, {', '.join(names)}")
+    return strategy
 
 
 def generate(
     model: Path = typer.Argument(..., help="model.json written by `qaforge crawl`"),
     out: Path = typer.Option(Path("qaforge-gen"), "--out", help="directory for the suite"),
-    strategy: str = typer.Option("balanced", "--strategy"),
+    strategy: str = typer.Option(
+        "balanced", "--strategy", help="generation strategy (balanced, resilient, strict; auto)"
+    ),
     lang: str = typer.Option("python", "--lang", help="python or ts"),
     max_tests: int | None = typer.Option(None, "--max-tests", min=1),
     accessibility: bool = typer.Option(False, "--accessibility"),
@@ -30,17 +54,16 @@ def generate(
     from qaforge.agents.requirements import RequirementsAgent
     from qaforge.agents.tasks import AnalyzeRequest, EvolveRequest, RequireRequest
     from qaforge.generate.scenarios import load_scenarios
-    from qaforge.models import AppModel, TestSuite
+    from qaforge.models import TestSuite
 
+    # Every option is checked before anything is written.
+    choice(lang, LANGUAGES, "--lang")
+    strategy = _strategy_name(strategy)
     if not model.is_file():
         fail(f"{model} does not exist")
-    if lang not in {"python", "ts"}:
-        fail(f"--lang must be python or ts, not {lang!r}")
-    try:
-        loaded = AppModel.load(model)
-    except ValueError as exc:
-        fail(f"{model} is not a qaforge model: {str(exc).splitlines()[0]}")
+    loaded = load_model_or_exit(model)
     settings = settings_or_exit(config)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     scen = out / "scenarios.json"
     app = app_name or loaded.target.app or loaded.target.url
@@ -78,6 +101,8 @@ def generate(
         for agent, kind, payload in steps:
             r = await agent.handle(Task(type=kind, payload=payload.model_dump()))
             if not r.ok:
+                if created:  # leave nothing half-written behind
+                    shutil.rmtree(out, ignore_errors=True)
                 fail(f"{kind}: {r.error}")
             suite_path = r.payload.get("suite_path", suite_path)
             notes += r.payload.get("notes", [])

@@ -7,19 +7,38 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from qaforge.commands.common import console, fail, print_json, settings_or_exit
-from qaforge.commands.crawl import CrawlOptions, _with_crawl_options, build_request
+from qaforge.commands.common import (
+    EXIT_USAGE,
+    CrawlProgress,
+    StageProgress,
+    choice,
+    console,
+    fail,
+    load_model_or_exit,
+    note_endpoint,
+    plain,
+    print_error,
+    print_json,
+    settings_or_exit,
+    user_message,
+)
+from qaforge.commands.crawl import CrawlOptions, _with_crawl_options, build_request, check_browser
 from qaforge.config import Settings
+from qaforge.models import CrawlStats
 from qaforge.orchestrate.request import RunOutcome, RunRequest
 
+LANGUAGES = ["python", "ts"]
+
 STAGE_LABEL = {
+    "adopt": "reading the suite",
     "observe": "exploring the app",
     "require": "writing scenarios",
     "analyze": "ranking by risk",
     "evolve": "writing tests",
-    "execute": "running tests (twice, to catch flaky ones)",
+    "execute": "running tests (a rerun catches flaky ones)",
     "heal": "healing broken locators",
     "report": "writing the report",
 }
@@ -46,38 +65,90 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("time (s)", f"{summary['durations']['total']:.1f}"),
     ]
     strategy = summary.get("strategy")
-    if strategy:
-        rows.append(("strategy", f"{strategy['name']} ({strategy['chosen_by']})"))
+    if isinstance(strategy, dict) and strategy.get("name"):  # `run`: name and how it was chosen
+        chosen = strategy.get("chosen_by")
+        rows.append(("strategy", f"{strategy['name']} ({chosen})" if chosen else strategy["name"]))
+    elif isinstance(strategy, str) and strategy:  # `test`: the suite's own strategy name
+        rows.append(("strategy", strategy))
     for name, value in rows:
         table.add_row(name, str(value))
     return table
 
 
 def _drive(
-    req: RunRequest, settings: Settings, show: bool, bus: str | None, catalog: str | None
+    req: RunRequest,
+    settings: Settings,
+    show: bool,
+    bus: str | None,
+    catalog: str | None,
+    created_out: Path | None = None,
 ) -> RunOutcome:
-    from qaforge.agents.catalog import CatalogError
-    from qaforge.agents.orchestration import RunCancelled
-    from qaforge.bus import BusError
-    from qaforge.orchestrate.graph import PipelineError, run_graph
-    from qaforge.store.migrate import SchemaError
+    """Run the graph with progress on stderr. A failed run names its id and how to resume it;
+    a run directory this command created and nothing was written to is removed again."""
+    from qaforge.agents.base import new_id
+    from qaforge.orchestrate.graph import run_graph
 
-    status = console.status("starting", spinner="dots") if show else None
+    if not req.run_id:
+        req = req.model_copy(update={"run_id": new_id("run-")})
+    if bus:
+        note_endpoint("bus", bus)
+    stages = StageProgress(STAGE_LABEL, show=show)
+    if stages.plain:
+        plain(f"run {req.run_id} starting")
 
-    def on_stage(name: str) -> None:
-        if status is not None:
-            status.update(f"[cyan]{STAGE_LABEL.get(name, name)}[/]")
+    crawl = CrawlProgress(req.observe.limits.time_budget_s)
+
+    def on_crawl(stats: CrawlStats) -> None:
+        if stages.plain:
+            crawl(stats)
+        else:
+            stages.update(crawl.line(stats))
 
     async def go() -> RunOutcome:
-        return await run_graph(req, settings, on_stage, bus_url=bus, catalog=catalog)
+        from qaforge.agents.orchestration import OrchestrationOptions
+
+        options = OrchestrationOptions(crawl_progress=on_crawl if show else None)
+        return await run_graph(
+            req, settings, stages.stage, bus_url=bus, catalog=catalog, options=options
+        )
 
     try:
-        if status is not None:
-            with status:
-                return asyncio.run(go())
-        return asyncio.run(go())
-    except (PipelineError, RunCancelled, BusError, CatalogError, SchemaError) as exc:
-        fail(str(exc))
+        with stages:
+            return asyncio.run(go())
+    except typer.Exit:
+        raise
+    except BaseException as exc:
+        if created_out is not None:
+            _remove_if_empty(created_out)
+        message = user_message(exc) if isinstance(exc, Exception) else None
+        if message is not None:
+            print_error(message)
+        if stages.seen_stage:
+            # The run exists (a stage started) and is FAILED or CANCELLED: it can go on later.
+            how = (
+                "was interrupted"
+                if isinstance(exc, KeyboardInterrupt)
+                else "was cancelled"
+                if type(exc).__name__ == "RunCancelled"
+                else "failed"
+            )
+            console.print(
+                f"run {req.run_id} {how}; resume with: qaforge resume {req.run_id}",
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
+            )
+        if message is not None:
+            raise typer.Exit(EXIT_USAGE) from None
+        raise
+
+
+def _remove_if_empty(path: Path) -> None:
+    """Remove `path` when it holds no file (only empty directories, or nothing)."""
+    import shutil
+
+    if path.is_dir() and not any(p.is_file() or p.is_symlink() for p in path.rglob("*")):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _finish(outcome: RunOutcome, json_out: bool) -> None:
@@ -87,9 +158,29 @@ def _finish(outcome: RunOutcome, json_out: bool) -> None:
     else:
         console.print(summary_table(s))
         for f in s["findings"]:
-            console.print(f"[yellow]finding[/] {f['kind']} at {f['where']}: {f['detail']}")
-        console.print(f"report: [bold]{s['artifacts']['report_html']}[/]")
+            console.print(
+                f"[yellow]finding[/] {escape(str(f['kind']))} at {escape(str(f['where']))}: "
+                f"{escape(str(f['detail']))}",
+                highlight=False,
+            )
+        console.print(f"report: [bold]{escape(str(s['artifacts']['report_html']))}[/]")
+        console.print(f"run id: {escape(outcome.run_id)}", highlight=False)
     raise typer.Exit(outcome.exit_code)
+
+
+def _check_strategy(strategy: str) -> None:
+    """`--strategy` is `auto` or a strategy qaforge knows (exit 2 naming them otherwise)."""
+    if strategy == "auto":
+        return
+    from qaforge.generate.strategy import StrategyRegistry
+
+    registry = StrategyRegistry()
+    if strategy not in registry.names():
+        fail(f"unknown strategy {strategy!r}; known: auto, {', '.join(registry.names())}")
+
+
+def _in_process(bus: str | None, settings: Settings) -> bool:
+    return (bus or settings.bus_url).startswith("memory:")
 
 
 def run(
@@ -118,19 +209,14 @@ def run(
 ) -> None:
     """Crawl URL, write scenarios and tests, run and heal them, and report."""
     opts = CrawlOptions(**kwargs)
-    if lang not in {"python", "ts"}:
-        fail(f"--lang must be python or ts, not {lang!r}")
+    choice(lang, LANGUAGES, "--lang")
+    _check_strategy(strategy)
     settings = settings_or_exit(config)
     if no_learning:
         settings = settings.model_copy(update={"disable_learning": True})
-    if strategy != "auto":
-        from qaforge.generate.strategy import StrategyRegistry
-
-        try:
-            StrategyRegistry().get(strategy)
-        except KeyError as exc:
-            fail(str(exc.args[0]))
     observe = build_request(url, opts, out)
+    if _in_process(bus, settings):
+        check_browser(settings)
     app_name = opts.app or _app_identity(url)
     observe.target.app = app_name
     req = RunRequest(
@@ -146,7 +232,8 @@ def run(
         heal=not no_heal,
         pdf=not no_pdf,
     )
-    _finish(_drive(req, settings, not json_out, bus, catalog), json_out)
+    created = None if out.exists() else out
+    _finish(_drive(req, settings, not json_out, bus, catalog, created), json_out)
 
 
 def test(
@@ -164,14 +251,23 @@ def test(
 ) -> None:
     """Run an existing generated suite: reruns, classification, healing and the same reports."""
     from qaforge.agents.tasks import ObserveRequest
-    from qaforge.models import AppModel, Target
+    from qaforge.models import Target
+    from qaforge.orchestrate.graph import base_url_of
 
     if not (tests_dir / "suite.json").exists():
         fail(f"{tests_dir} has no suite.json: point at the tests directory qaforge wrote")
+    model_path = tests_dir / "model.json"
+    if not model_path.is_file():
+        fail(
+            f"{tests_dir} has no model.json next to suite.json: copy the model.json of the "
+            "crawl that wrote this suite there"
+        )
+    model = load_model_or_exit(model_path)
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        fail(f"--base-url {base_url!r} is not an http(s) URL")
     settings = settings_or_exit(config)
-    model = AppModel.load(tests_dir / "model.json")
-    from qaforge.orchestrate.graph import base_url_of
-
+    if _in_process(bus, settings):
+        check_browser(settings)
     target_url = base_url or base_url_of(model.target.url)
     req = RunRequest(
         observe=ObserveRequest(target=Target(url=target_url), out_dir=str(out or tests_dir.parent)),
@@ -184,7 +280,9 @@ def test(
         existing_suite=str(tests_dir),
         base_url=target_url,
     )
-    _finish(_drive(req, settings, not json_out, bus, catalog), json_out)
+    run_dir = out or tests_dir.parent
+    created = None if run_dir.exists() else run_dir
+    _finish(_drive(req, settings, not json_out, bus, catalog, created), json_out)
 
 
 def _app_identity(url: str) -> str:

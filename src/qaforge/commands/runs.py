@@ -9,7 +9,17 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from qaforge.commands.common import console, fail, print_json, settings_or_exit, stdout
+from qaforge.commands.common import (
+    EXIT_USAGE,
+    StageProgress,
+    console,
+    fail,
+    note_endpoint,
+    print_error,
+    print_json,
+    settings_or_exit,
+    stdout,
+)
 from qaforge.config import Settings
 
 
@@ -64,16 +74,31 @@ def resume(
 ) -> None:
     """Continue an interrupted, failed or cancelled run from its last checkpoint."""
     from qaforge.agents.orchestration import OrchestrationOptions, RunCancelled
+    from qaforge.commands.run import STAGE_LABEL
     from qaforge.orchestrate.graph import PipelineError, resume_graph
     from qaforge.orchestrate.runs import ResumeRefused, RunNotFound
     from qaforge.orchestrate.states import InvalidTransition
 
     settings = settings_or_exit(config)
+    if bus:
+        note_endpoint("bus", bus)
     options = OrchestrationOptions(owner_stale_after_s=stale_after)
+    stages = StageProgress(STAGE_LABEL, show=not json_out)
     try:
-        outcome = asyncio.run(resume_graph(run_id, settings, bus_url=bus, options=options))
+        with stages:
+            outcome = asyncio.run(
+                resume_graph(run_id, settings, stages.stage, bus_url=bus, options=options)
+            )
     except (ResumeRefused, RunNotFound, InvalidTransition, PipelineError, RunCancelled) as exc:
-        fail(str(exc))
+        print_error(str(exc))
+        if stages.seen_stage:
+            console.print(
+                f"run {run_id} did not finish; resume again with: qaforge resume {run_id}",
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
+            )
+        raise typer.Exit(EXIT_USAGE) from None
     if json_out:
         print_json(outcome.summary)
     else:

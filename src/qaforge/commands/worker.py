@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from qaforge.commands.common import console, fail, settings_or_exit
+from qaforge.commands.common import console, fail, note_endpoint, settings_or_exit
 from qaforge.config import Settings
 
 
@@ -73,29 +73,45 @@ def worker(
     config: Path | None = typer.Option(None, "--config"),
 ) -> None:
     """Serve tasks for one agent type from the bus."""
-    from qaforge.agents.catalog import Catalog, CatalogError
-    from qaforge.bus import BusError
+    from qaforge.agents.catalog import Catalog
 
     settings = settings_or_exit(config)
     bus_url = bus or settings.bus_url
+    note_endpoint("bus", bus_url)
+    # Checked before anything starts, cheapest first (each one line, exit 2): the agent type
+    # is known, the bus is shared and answers, then the agent's class imports.
+    known = Catalog.load(catalog)
+    if agent not in known.types:
+        fail(f"unknown agent type {agent!r}; known: {', '.join(known.types)}")
     if bus_url.startswith("memory:"):
         fail("a worker needs a shared bus: pass --bus redis://HOST:PORT/DB")
-    try:
-        Catalog.load(catalog).agent_class(agent)
-        asyncio.run(
-            serve(
-                settings,
-                agent,
-                bus_url,
-                concurrency=concurrency,
-                catalog=catalog,
-                heartbeat_s=heartbeat,
-                reclaim_idle_s=reclaim_idle,
-                stale_after_s=max(30.0, heartbeat * 6),
-            )
+    asyncio.run(ping_bus(bus_url))
+    known.agent_class(agent)
+    asyncio.run(
+        serve(
+            settings,
+            agent,
+            bus_url,
+            concurrency=concurrency,
+            catalog=catalog,
+            heartbeat_s=heartbeat,
+            reclaim_idle_s=reclaim_idle,
+            stale_after_s=max(30.0, heartbeat * 6),
         )
-    except (CatalogError, BusError) as exc:
-        fail(str(exc))
+    )
+
+
+async def ping_bus(bus_url: str) -> None:
+    """Raise `BusError` (one line, exit 2) when the bus at `bus_url` does not answer."""
+    from qaforge.bus import BusError, open_bus
+
+    bus = open_bus(bus_url)
+    try:
+        await bus.ping()
+    except BusError as exc:
+        raise BusError(f"{exc} — check --bus or QAFORGE_BUS_URL and that Redis is running") from exc
+    finally:
+        await bus.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from playwright.async_api import (
     Browser,
     BrowserContext,
+    Dialog,
     Page,
     Playwright,
     Route,
@@ -20,11 +21,15 @@ from playwright.async_api import (
 )
 
 from qaforge.config import Settings
+from qaforge.crawl.deadline import BrowserTimeout, quietly, within
 
 HERE = Path(__file__).parent
 SETTLE_JS = (HERE / "settle.js").read_text(encoding="utf-8")
 SNAPSHOT_JS = (HERE / "snapshot.js").read_text(encoding="utf-8")
 _BLOCKED = {"image", "font", "media"}
+# How long closing a page, a context or the browser may take before it is given up on (a
+# renderer spinning in `while (true) {}` can ignore a polite close).
+CLOSE_TIMEOUT_S = 5.0
 
 
 class BrowserCrashed(Exception):
@@ -68,20 +73,20 @@ class BrowserSession:
     async def start(self) -> None:
         """Launch Chromium."""
         if self._pw is None:
-            self._pw = await async_playwright().start()
-        self.browser = await self._pw.chromium.launch(**self.settings.launch_options())
+            self._pw = await within(async_playwright().start(), 60, "starting Playwright")
+        self.browser = await within(
+            self._pw.chromium.launch(**self.settings.launch_options()), 60, "launching Chromium"
+        )
 
-    async def restart(self) -> None:
-        """Relaunch after a crash (once per crash, whoever notices first)."""
+    async def restart(self, force: bool = False) -> None:
+        """Relaunch after a crash (once per crash, whoever notices first), or when `force`d
+        because a page stopped answering and could not be closed."""
         async with self._lock:
-            if self.browser is not None and self.browser.is_connected():
+            if not force and self.browser is not None and self.browser.is_connected():
                 return
             self.restarts += 1
-            try:
-                if self.browser is not None:
-                    await self.browser.close()
-            except PlaywrightError:
-                pass
+            if self.browser is not None:
+                await quietly(self.browser.close(), CLOSE_TIMEOUT_S)
             await self.start()
 
     async def new_context(self, authenticated: bool = True) -> BrowserContext:
@@ -89,7 +94,11 @@ class BrowserSession:
         if self.browser is None or not self.browser.is_connected():
             await self.restart()
         assert self.browser is not None
-        kwargs: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
+        # Downloads are refused: a link to a 5 MB attachment is a finding, not a file to keep.
+        kwargs: dict[str, Any] = {
+            "viewport": {"width": 1280, "height": 900},
+            "accept_downloads": False,
+        }
         if self.http_credentials:
             kwargs["http_credentials"] = self.http_credentials
         if authenticated and self.storage_state is not None:
@@ -97,22 +106,28 @@ class BrowserSession:
         ctx = await self.browser.new_context(**kwargs)
         ctx.set_default_timeout(self.timeout_ms)
         ctx.set_default_navigation_timeout(self.timeout_ms)
+        ctx.on("dialog", _answer_dialog)
         await ctx.add_init_script(SETTLE_JS)
         await ctx.route("**/*", _block_media)
         return ctx
 
     async def close(self) -> None:
-        """Close the browser and Playwright (idempotent, never raises)."""
-        try:
-            if self.browser is not None:
-                await self.browser.close()
-        except PlaywrightError:
-            pass
+        """Close the browser and Playwright (idempotent, never raises, never hangs)."""
+        if self.browser is not None:
+            await quietly(self.browser.close(), CLOSE_TIMEOUT_S)
         self.browser = None
         if self._pw is not None:
-            with contextlib.suppress(Exception):
-                await self._pw.stop()
+            await quietly(self._pw.stop(), CLOSE_TIMEOUT_S)
             self._pw = None
+
+
+async def _answer_dialog(dialog: Dialog) -> None:
+    """Let the crawl go on past dialogs: leave pages that ask, never confirm an action."""
+    with contextlib.suppress(PlaywrightError):
+        if dialog.type in ("beforeunload", "alert"):
+            await dialog.accept()
+        else:
+            await dialog.dismiss()
 
 
 async def _block_media(route: Route) -> None:
@@ -124,6 +139,12 @@ async def _block_media(route: Route) -> None:
 
 async def settle(page: Page, quiet_ms: int = 120, max_ms: int = 2500) -> None:
     """Wait until no fetch/XHR is in flight and the DOM has been quiet for `quiet_ms`."""
+    # A page that never settles (a ticking clock, a poll) is still observable.
+    with contextlib.suppress(BrowserTimeout):
+        await within(_settled(page, quiet_ms, max_ms), max_ms / 1000 + 2, "the page")
+
+
+async def _settled(page: Page, quiet_ms: int, max_ms: int) -> None:
     try:
         await page.wait_for_function(
             """([quiet]) => { const q = window.__qaforge; if (!q) return true;

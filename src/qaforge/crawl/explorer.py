@@ -8,11 +8,11 @@ one revisit); only texts seen both times become `stable_texts`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -21,7 +21,7 @@ from playwright.async_api import BrowserContext, Page, Response
 from playwright.async_api import Error as PlaywrightError
 
 from qaforge.agents.tasks import CrawlLimits
-from qaforge.config import Settings
+from qaforge.config import ConfigError, Settings
 from qaforge.crawl.auth import (
     Credentials,
     LoginFailed,
@@ -29,11 +29,14 @@ from qaforge.crawl.auth import (
     resolve_ref,
     still_on_login,
 )
-from qaforge.crawl.browser import BrowserSession, is_crash, settle
+from qaforge.crawl.browser import CLOSE_TIMEOUT_S, BrowserSession, is_crash, settle
+from qaforge.crawl.deadline import BrowserTimeout, quietly, within
 from qaforge.crawl.forms import fill_form, planned_values, submit_form
 from qaforge.crawl.observe import Snapshot, resolve, take_snapshot, to_state, volatile_free
 from qaforge.crawl.scope import Scope
+from qaforge.crawl.stability import mark_unstable
 from qaforge.crawl.urltemplate import normalize_url, url_template
+from qaforge.errors import UserError
 from qaforge.models import (
     Action,
     ActionKind,
@@ -52,11 +55,14 @@ from qaforge.models import (
 )
 
 ProgressFn = Callable[[CrawlStats], None]
+RESOURCE_FAILED = "Failed to load resource"
 _ACTION_TIMEOUT_MS = 4000
+# Time the crawl may overrun its budget to finish the actions in flight and close the browser.
+_BUDGET_GRACE_S = 15.0
 _CLICKABLE = {"button", "tab", "menuitem", "switch"}
 
 
-class CrawlError(Exception):
+class CrawlError(UserError):
     """The crawl cannot start (unreachable, not HTML, login failed, out of scope)."""
 
 
@@ -86,11 +92,13 @@ class Explorer:
         target: Target,
         limits: CrawlLimits,
         progress: ProgressFn | None = None,
+        artifacts_dir: Path | None = None,
     ) -> None:
         self.settings = settings
         self.target = target
         self.limits = limits
         self.progress = progress
+        self.artifacts_dir = artifacts_dir
         self.scope = Scope.build(
             target.url,
             target.include,
@@ -131,15 +139,31 @@ class Explorer:
         )
         self._session = session
         try:
-            await session.start()
+            try:
+                await session.start()
+            except (PlaywrightError, BrowserTimeout, ConfigError) as exc:
+                raise CrawlError(
+                    f"the browser would not start ({_short(exc)}): check QAFORGE_CHROMIUM "
+                    f"(now {self.settings.chromium or 'unset'})"
+                ) from exc
             await self._authenticate(session)
-            await self._explore(session)
+            # The workers stop themselves at the budget; this is the backstop for anything
+            # that slipped past the per-action deadlines.
+            remaining = self.limits.time_budget_s - (time.monotonic() - self._started)
+            try:
+                await asyncio.wait_for(
+                    self._explore(session), timeout=max(1.0, remaining) + 2 * _BUDGET_GRACE_S
+                )
+            except TimeoutError:
+                self._stop_reason = self._stop_reason or "time-budget"
+                self._error("the crawl did not stop at its budget: stopped it")
         except asyncio.CancelledError:
             self._stop_reason = "cancelled"
             raise
         except CrawlError:
             raise
         except Exception as exc:
+            # A bug in qaforge, not the app's fault: keep what was explored and say so.
             self._stop_reason = f"error: {_short(exc)}"
             self._error(self._stop_reason)
         finally:
@@ -159,18 +183,24 @@ class Explorer:
             if http_credentials
             else None
         )
-        async with httpx.AsyncClient(timeout=10, auth=creds) as client:
-            for state in self.states.values():
-                if not state.reach_url:
-                    continue
+        gate = asyncio.Semaphore(4)
+
+        async def probe(client: httpx.AsyncClient, state: State) -> None:
+            assert state.reach_url
+            async with gate:
                 try:
                     r = await client.get(state.reach_url)
                 except httpx.HTTPError:
-                    continue
-                location = urlsplit(urljoin(state.reach_url, r.headers.get("location", "")))
-                state.requires_login = r.status_code in (401, 403) or (
-                    r.is_redirect and location.path == login_path
-                )
+                    return
+            location = urlsplit(urljoin(state.reach_url, r.headers.get("location", "")))
+            state.requires_login = r.status_code in (401, 403) or (
+                r.is_redirect and location.path == login_path
+            )
+
+        async with httpx.AsyncClient(timeout=5, auth=creds) as client:
+            probes = [probe(client, s) for s in self.states.values() if s.reach_url]
+            if not await quietly(asyncio.gather(*probes), 30):
+                self._error("checking which pages need a login took over 30s: left unchecked")
         for state in self.states.values():
             if not state.reach_url and state.reach_path:
                 first = self.transitions.get(state.reach_path[0])
@@ -180,6 +210,7 @@ class Explorer:
     def model(self) -> AppModel:
         """The model as explored so far (safe to call after an error)."""
         self._mark_kept()
+        mark_unstable(list(self.states.values()))
         self.stats.states = len(self.states)
         self.stats.templates = len({s.url_template for s in self.states.values()})
         self.stats.transitions = len(self.transitions)
@@ -233,6 +264,8 @@ class Explorer:
                     url = urljoin(url, r.headers.get("location", ""))
                     if not self.scope.allows_url(url):
                         raise CrawlError(f"{self.target.url} redirects out of scope, to {url}")
+                else:
+                    raise CrawlError(f"{self.target.url} redirects in a loop (10 hops, last {url})")
         except httpx.TimeoutException as exc:
             raise CrawlError(
                 f"{self.target.url} did not answer within {timeout:.0f}s (the page never "
@@ -267,16 +300,23 @@ class Explorer:
     async def _login(self, session: BrowserSession) -> None:
         assert self._creds is not None and self.target.auth.login_url
         login_url = urljoin(self.target.url, self.target.auth.login_url)
-        ctx = await session.new_context(authenticated=False)
+        ctx = await within(session.new_context(authenticated=False), 30, "opening a context")
+        shot = self.artifacts_dir / "login-failed.png" if self.artifacts_dir else None
         try:
-            session.storage_state, landing = await login_landing(
-                ctx, login_url, self._creds, self.limits.page_timeout_ms
+            session.storage_state, landing = await within(
+                login_landing(
+                    ctx, login_url, self._creds, self.limits.page_timeout_ms, screenshot=shot
+                ),
+                4 * self.limits.page_timeout_ms / 1000 + 10,
+                f"logging in at {login_url}",
             )
             self._landing_url = self._landing_url or landing
         except LoginFailed as exc:
             raise CrawlError(str(exc)) from exc
+        except BrowserTimeout as exc:
+            raise CrawlError(f"login failed: {exc}") from exc
         finally:
-            await ctx.close()
+            await quietly(ctx.close(), CLOSE_TIMEOUT_S)
 
     # ------------------------------------------------------------------ exploration
 
@@ -336,36 +376,81 @@ class Explorer:
             for attempt in range(2):
                 try:
                     if ctx is None or page is None or page.is_closed():
-                        ctx = await session.new_context()
-                        page = await ctx.new_page()
+                        if ctx is None:
+                            ctx = await within(session.new_context(), 30, "opening a context")
+                        page = await within(ctx.new_page(), 30, "opening a page")
                         self._watch(page)
-                    await self._do(page, work)
+                    await within(self._do(page, work), self._work_deadline(), "the page")
                     break
-                except PlaywrightError as exc:
-                    if is_crash(exc) and attempt == 0:
+                except asyncio.CancelledError:
+                    raise
+                except _SessionLost:
+                    await self._discard(session, ctx, page)
+                    ctx, page = None, None
+                    if attempt == 0 and await self._relogin(session):
+                        continue
+                    self._error(f"{self._where(work)}: logged out, and logging in again failed")
+                    break
+                except BrowserTimeout as exc:
+                    # The page (or the whole renderer) stopped answering: throw the context
+                    # away, and the browser with it if even closing hangs.
+                    self._error(f"{self._where(work)}: {exc}")
+                    await self._discard(session, ctx, page)
+                    ctx, page = None, None
+                    break
+                except Exception as exc:
+                    if isinstance(exc, PlaywrightError) and is_crash(exc) and attempt == 0:
                         await session.restart()
                         ctx, page = None, None
                         continue
-                    self._error(f"{work.action.label or work.action.kind}: {_short(exc)}")
-                    if page is not None:
-                        with contextlib.suppress(PlaywrightError):
-                            await page.close()
+                    # One action failing is the action's problem, never the crawl's.
+                    self._error(f"{self._where(work)}: {_short(exc)}")
+                    if page is not None and not await quietly(page.close(), CLOSE_TIMEOUT_S):
+                        await self._discard(session, ctx, None)
+                        ctx = None
                     page = None
                     break
-                except _SessionLost:
-                    await self._relogin(session)
-                    ctx, page = None, None
             if self.limits.action_delay_ms:
                 await asyncio.sleep(self.limits.action_delay_ms / 1000)
         if ctx is not None:
-            with contextlib.suppress(PlaywrightError):
-                await ctx.close()
+            await quietly(ctx.close(), CLOSE_TIMEOUT_S)
 
-    async def _relogin(self, session: BrowserSession) -> None:
+    def _work_deadline(self) -> float:
+        """Seconds one piece of work may take: a few page loads, never far past the budget."""
+        per_work = max(30.0, 3 * self.limits.page_timeout_ms / 1000)
+        left = self.limits.time_budget_s - (time.monotonic() - self._started)
+        return max(5.0, min(per_work, left + _BUDGET_GRACE_S))
+
+    def _where(self, work: _Work) -> str:
+        source = self.states.get(work.state_id)
+        url = work.action.url or (source.url if source else self.target.url)
+        return f"{work.action.label or work.action.kind} on {url}"
+
+    @staticmethod
+    async def _discard(
+        session: BrowserSession, ctx: BrowserContext | None, page: Page | None
+    ) -> None:
+        """Close a page and its context that may no longer answer; restart the browser if
+        they will not close."""
+        closed = True
+        if page is not None:
+            closed = await quietly(page.close(run_before_unload=False), CLOSE_TIMEOUT_S)
+        if ctx is not None:
+            closed = await quietly(ctx.close(), CLOSE_TIMEOUT_S) and closed
+        if not closed:
+            await quietly(session.restart(force=True), 90)
+
+    async def _relogin(self, session: BrowserSession) -> bool:
+        """Log in again after the app dropped the session; whether it worked."""
         if self._creds is None:
-            return
+            return False
         async with self._state_lock:
-            await self._login(session)
+            try:
+                await self._login(session)
+            except CrawlError as exc:
+                self._error(f"logging in again: {_short(exc)}")
+                return False
+        return True
 
     def _error(self, message: str) -> None:
         if len(self.stats.errors) < 50:
@@ -378,7 +463,9 @@ class Explorer:
         page._qaforge_buf = buf  # type: ignore[attr-defined]
 
         def on_console(msg: Any) -> None:
-            if msg.type == "error":
+            # A resource that failed to load is not a script error: the response handler
+            # records it with its URL, as a finding of the crawl.
+            if msg.type == "error" and not msg.text.startswith(RESOURCE_FAILED):
                 buf["console"].append(msg.text[:300])
 
         def on_pageerror(err: Any) -> None:
@@ -386,6 +473,8 @@ class Explorer:
 
         def on_response(resp: Response) -> None:
             rt = resp.request.resource_type
+            if resp.status >= 400 and rt not in {"document", "fetch", "xhr"}:
+                buf["failed"].append(f"{rt} {resp.url} answered {resp.status}")
             if rt in {"document", "fetch", "xhr"}:
                 buf["network"].append(
                     NetworkCall(
@@ -397,13 +486,22 @@ class Explorer:
                 )
 
         def on_failed(req: Any) -> None:
+            # Aborted is not broken: a download the crawl refused, a navigation that replaced
+            # the page while a request was in flight.
+            if "ERR_ABORTED" in str(req.failure or ""):
+                return
             if req.resource_type in {"document", "fetch", "xhr", "script"}:
-                buf["failed"].append(f"{req.method} {req.url}")
+                buf["failed"].append(f"{req.method} {req.url} ({req.failure})")
+
+        async def on_popup(popup: Page) -> None:
+            # A window the app opened is not where the crawl is: close it, keep the page.
+            await quietly(popup.close(run_before_unload=False), CLOSE_TIMEOUT_S)
 
         page.on("console", on_console)
         page.on("pageerror", on_pageerror)
         page.on("response", on_response)
         page.on("requestfailed", on_failed)
+        page.on("popup", on_popup)
 
     @staticmethod
     def _reset(page: Page) -> None:
@@ -489,10 +587,16 @@ class Explorer:
         obs = self._collect(page, status)
         if status is not None and status >= 400:
             self.url_errors[url] = status
+        # The link is recorded before its target: a target reached only by replaying this
+        # link (its URL alone does not reproduce it) is revisited through it at once.
+        self._record_link(source, action, tid, None, status, obs.url, obs)
         target = await self._record_new_state(page, obs, (source, tid), depth, action)
         if target is None and (status is None or status < 400):
-            return  # out of scope, not HTML or over a limit: not a transition worth keeping
-        self._record_link(source, action, tid, target, status, obs.url, obs)
+            # Out of scope, not HTML or over a limit: not a transition worth keeping.
+            async with self._state_lock:
+                self.transitions.pop(tid, None)
+            return
+        self.transitions[tid].target = target
         self._report()
 
     def _record_link(
@@ -577,7 +681,7 @@ class Explorer:
             return None
         if not self.scope.allows_url(obs.url):
             return None
-        ctype = await page.evaluate("document.contentType")
+        ctype = await within(page.evaluate("document.contentType"), 10, "the page")
         if "html" not in str(ctype):
             return None
         snap = await take_snapshot(page)
@@ -616,6 +720,8 @@ class Explorer:
                 self.url_state.setdefault(state.reach_url, state.id)
         for err in obs.console:
             self._finding("console-error", state.url, err)
+        for failed in obs.failed:
+            self._finding("request-failed", state.url, failed)
         await self._revisit(page, state, snap)
         for work in self._actions_of(state, snap, depth):
             self._push(work)
@@ -667,6 +773,27 @@ class Explorer:
                     continue
                 url = normalize_url(urljoin(state.url, href))
                 if not self.scope.allows_url(url):
+                    continue
+                if el.attributes.get("target", "_self").lower() not in (
+                    "",
+                    "_self",
+                    "_top",
+                    "_parent",
+                ):
+                    # Opens another window: clicking it leaves this page as it is, so it is no
+                    # transition; its page is still explored, as a page of its own.
+                    window_sig = ("new-window", url_template(url))
+                    if window_sig in self.done_signatures or url in self.url_state:
+                        continue
+                    self.done_signatures.add(window_sig)
+                    self._push(
+                        _Work(
+                            depth + 1,
+                            f"{template}|new-window|{url}",
+                            "",
+                            Action(kind=ActionKind.GOTO, url=url, label=el.name),
+                        )
+                    )
                     continue
                 action = Action(kind=ActionKind.CLICK, element_id=el.id, url=url, label=el.name)
             elif (
@@ -819,6 +946,7 @@ class Explorer:
         self.stats.states = len(self.states)
         self.stats.transitions = len(self.transitions)
         self.stats.templates = len({s.url_template for s in self.states.values()})
+        self.stats.queued = len(self._frontier)
         self.progress(self.stats)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from playwright.async_api import Locator as PWLocator
 from playwright.async_api import Page
 
 from qaforge.crawl.browser import SNAPSHOT_JS
+from qaforge.crawl.deadline import BrowserTimeout, within
 from qaforge.crawl.urltemplate import url_template
 from qaforge.models import (
     Element,
@@ -24,6 +26,10 @@ from qaforge.models import (
 )
 
 _DIGITS = re.compile(r"\d+")
+# A snapshot that takes longer than this means a hung page; verification has its own budget
+# so that a page of thousands of controls is cheap (the rest stay unverified, unusable).
+SNAPSHOT_TIMEOUT_S = 15.0
+VERIFY_BUDGET_S = 12.0
 _CSS_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 # Roles whose elements a test may act on or assert; the rest is context.
 _ACTIONABLE = {
@@ -126,33 +132,59 @@ def resolve(page: Page, loc: Locator) -> PWLocator:
             return page.locator(loc.value)
 
 
-async def _verify(page: Page, raw: dict[str, Any], cands: list[Locator]) -> list[Locator]:
-    """Count each candidate live; a unique one must also be the element the snapshot saw."""
+_NAMED = {LocatorStrategy.ROLE, LocatorStrategy.TEXT}
+
+
+def _has_unnamed(cands: list[Locator]) -> bool:
+    return any(c.strategy not in _NAMED for c in cands)
+
+
+async def _verify(
+    page: Page, raw: dict[str, Any], cands: list[Locator], until: float
+) -> list[Locator]:
+    """Count each candidate live; a unique one must also be the element the snapshot saw.
+
+    Past `until` (a `time.monotonic()` instant) candidates are left unchecked (count -1,
+    not usable): a page of thousands of controls costs seconds, not minutes."""
     verified: list[Locator] = []
     unique = 0
+    # One unique candidate that does not depend on the name is worth checking for: a name
+    # found later to carry state ("Show more" / "Show less") is then no longer usable.
+    unique_unnamed = 0
     for cand in cands:
-        if unique >= 2:
-            cand.count = -1  # not checked: two unique candidates are plenty
+        enough = unique >= 2 and (unique_unnamed >= 1 or not _has_unnamed(cands))
+        if enough or time.monotonic() >= until:
+            cand.count = -1  # not checked: enough unique candidates, or no time left
             verified.append(cand)
             continue
         try:
             target = resolve(page, cand)
-            cand.count = await target.count()
+            cand.count = await within(target.count(), 5, "counting a locator")
             if cand.count == 1:
-                same = await target.first.get_attribute("data-qaforge-idx", timeout=1000)
+                same = await within(
+                    target.first.get_attribute("data-qaforge-idx", timeout=1000), 5, "a locator"
+                )
                 if same != str(raw["idx"]):
                     cand.count = 0  # matches one element, but not this one
+        except BrowserTimeout:
+            raise
         except Exception:
             cand.count = 0
         if cand.count == 1:
             unique += 1
+            unique_unnamed += cand.strategy not in _NAMED
         verified.append(cand)
     return [c for c in verified if c.count != 0]
 
 
-async def take_snapshot(page: Page, verify: bool = True) -> Snapshot:
+async def take_snapshot(
+    page: Page, verify: bool = True, verify_budget_s: float = VERIFY_BUDGET_S
+) -> Snapshot:
     """Look at the page once and build elements (locators verified live), forms and texts."""
-    raw: dict[str, Any] = await page.evaluate(SNAPSHOT_JS)
+    raw: dict[str, Any] = await within(
+        page.evaluate(SNAPSHOT_JS), SNAPSHOT_TIMEOUT_S, "reading the page"
+    )
+    until = time.monotonic() + verify_budget_s
     template = url_template(raw["url"])
     snap = Snapshot(url=raw["url"], title=raw.get("title", ""), raw=raw)
     snap.dialog_open = bool(raw.get("dialogOpen"))
@@ -168,10 +200,12 @@ async def take_snapshot(page: Page, verify: bool = True) -> Snapshot:
         seen_ids.add(eid)
         cands = _candidates(r)
         if verify and (r["role"] in _ACTIONABLE or r["role"] == "heading"):
-            cands = await _verify(page, r, cands)
+            cands = await _verify(page, r, cands, until)
         attrs = dict(r.get("attributes", {}))
         if r.get("label"):
             attrs["label"] = r["label"]
+        if r.get("landmark"):
+            attrs["landmark"] = str(r["landmark"])
         if r.get("inDialog"):
             attrs["in-dialog"] = "true"
         if r.get("disabled"):

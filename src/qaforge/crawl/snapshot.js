@@ -63,7 +63,7 @@
     }
     return norm(el.getAttribute("title"));
   };
-  const ATTRS = ["id", "name", "data-testid", "data-test", "data-qa", "type", "href", "placeholder", "value", "for", "aria-label", "aria-controls", "aria-selected", "aria-expanded", "aria-haspopup", "rel", "action", "method"];
+  const ATTRS = ["id", "name", "data-testid", "data-test", "data-qa", "type", "href", "placeholder", "value", "for", "aria-label", "aria-controls", "aria-selected", "aria-expanded", "aria-haspopup", "rel", "action", "method", "target"];
   const attrsOf = (el) => {
     const out = {};
     for (const a of ATTRS) {
@@ -79,9 +79,40 @@
   const H = Math.max(document.documentElement.scrollHeight, 1);
   const openDialog = Array.from(document.querySelectorAll("dialog[open], [role=dialog], [aria-modal=true]")).find(visible) || null;
   const SEL = "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], [role=tab], [role=link], [role=menuitem], [role=checkbox], [role=radio], [role=switch], h1, h2, h3, h4, h5, h6, [role=heading], dialog[open]";
-  const nodes = Array.from(document.querySelectorAll(SEL)).filter(visible);
+  // Caps keep a page of thousands of links cheap: every control and heading up to a limit,
+  // links up to a limit and only a few per URL shape (`/item/1`, `/item/2`, ... fold).
+  const MAX_CONTROLS = 300, MAX_LINKS = 300, PER_SHAPE = 20;
+  const nodes = [];
+  const perShape = {};
+  let nControls = 0, nLinks = 0;
+  for (const el of document.querySelectorAll(SEL)) {
+    const isLink = el.tagName === "A";
+    if (isLink ? nLinks >= MAX_LINKS : nControls >= MAX_CONTROLS) continue;
+    if (!visible(el)) continue;
+    if (isLink) {
+      const shape = (el.getAttribute("href") || "").replace(/\d+/g, "#");
+      perShape[shape] = (perShape[shape] || 0) + 1;
+      if (perShape[shape] > PER_SHAPE) continue;
+      nLinks++;
+    } else {
+      nControls++;
+    }
+    nodes.push(el);
+  }
   const formsEls = Array.from(document.querySelectorAll("form"));
   const roleIndex = {};
+  // Where a control sits: its landmark and its place among the same role there, so the same
+  // control can be recognised across states even when its name changes.
+  const LANDMARKS = "header, nav, main, footer, aside, [role=banner], [role=navigation], [role=main], [role=contentinfo], [role=search], [role=complementary]";
+  const perLandmark = new Map();
+  const landmarkOf = (el, role) => {
+    const lm = el.parentElement ? el.parentElement.closest(LANDMARKS) : null;
+    const kind = lm ? (lm.getAttribute("role") || lm.tagName.toLowerCase()) : "body";
+    const counts = perLandmark.get(lm) || {};
+    counts[role] = (counts[role] || 0) + 1;
+    perLandmark.set(lm, counts);
+    return `${kind}:${counts[role] - 1}`;
+  };
   const elements = nodes.map((el, i) => {
     const role = roleOf(el);
     const name = nameOf(el, role);
@@ -102,6 +133,7 @@
       index: roleIndex[role] - 1,
       form: form ? formsEls.indexOf(form) : -1,
       inDialog: openDialog ? openDialog.contains(el) : false,
+      landmark: landmarkOf(el, role),
       disabled: el.disabled === true || el.getAttribute("aria-disabled") === "true",
     };
   });
@@ -159,7 +191,8 @@
     });
   const texts = [];
   const seen = new Set();
-  for (const el of Array.from(document.querySelectorAll("h1, h2, h3, h4, h5, h6, p, li, label, legend, th, td, button, a, [role=alert], [role=status], dt, dd, caption, summary"))) {
+  for (const el of document.querySelectorAll("h1, h2, h3, h4, h5, h6, p, li, label, legend, th, td, button, a, [role=alert], [role=status], dt, dd, caption, summary")) {
+    if (texts.length >= 300) break;
     if (!visible(el)) continue;
     const t = textOf(el);
     if (!t || t.length > 120 || seen.has(t)) continue;
@@ -168,7 +201,7 @@
   }
   const listItems = document.querySelectorAll("li, tr, [role=listitem], [role=row]").length;
   const visibleListItems = Array.from(document.querySelectorAll("[role=list] > *, ul[aria-label] > li")).filter(visible).length;
-  const invalid = Array.from(document.querySelectorAll("form :invalid, [aria-invalid=true]")).map((e) => e.name || e.id).filter(Boolean);
+  const invalid = Array.from(document.querySelectorAll("form :invalid, [aria-invalid=true]")).slice(0, 100).map((e) => e.name || e.id).filter(Boolean);
   return {
     url: location.href,
     title: document.title,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urldefrag, urlsplit
+from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
 _NUMERIC = re.compile(r"^\d+$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
@@ -48,3 +48,28 @@ def normalize_url(url: str) -> str:
     if fragment.startswith("/") or fragment.startswith("!/"):
         out += "#" + fragment
     return out
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host:port` of `url` (the one place an origin is computed)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def resolve_on(base_url: str, ref: str) -> str:
+    """`ref` (a path, a relative reference or a URL of the crawled app) on `base_url`'s server.
+
+    Paths in a model and a suite are absolute paths of the app as crawled (`/demo/issue1`), so
+    an app served under a sub-path keeps its prefix once: `http://h/demo/` + `/demo/` is
+    `http://h/demo/`, never `http://h/demo/demo/`. A full URL keeps its path, query and hash
+    and moves to `base_url`'s origin (the suite may run against another host).
+    """
+    parts = urlsplit(ref)
+    if parts.scheme and parts.netloc:
+        tail = parts.path or "/"
+        tail += f"?{parts.query}" if parts.query else ""
+        tail += f"#{parts.fragment}" if parts.fragment else ""
+        return origin_of(base_url) + tail
+    if ref.startswith("/"):
+        return origin_of(base_url) + ref
+    return urljoin(base_url if base_url.endswith("/") else base_url + "/", ref)

@@ -17,11 +17,22 @@ _TEST_TIMEOUT = re.compile(r"Timeout \(\d|Failed: Timeout >|pytest-timeout", re.
 
 
 def classify(message: str, expect_defect: bool, server_errors: list[str]) -> FailureClass:
-    """The failure class of a test from its failure message and what the page showed."""
-    if expect_defect or server_errors or _SERVER.search(message):
+    """The failure class of a test from its failure message and what the page showed.
+
+    A test written to document a defect the crawl saw (`expect_defect`) is an app defect only
+    when it failed on its assertion; if it could not even reach its check (a locator, a
+    time-out, a set-up error) it is a broken test like any other."""
+    if server_errors or _SERVER.search(message):
         return FailureClass.APP_DEFECT
     if "console errors:" in message:
         return FailureClass.APP_DEFECT
+    found = _by_message(message)
+    if expect_defect and found == FailureClass.ASSERTION_MISMATCH:
+        return FailureClass.APP_DEFECT
+    return found
+
+
+def _by_message(message: str) -> FailureClass:
     if _TEST_TIMEOUT.search(message):
         return FailureClass.TIMEOUT
     if _STRICT.search(message):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from qaforge.config import Settings
+from qaforge.errors import UserError
+from qaforge.execute import quarantine
 from qaforge.execute.classify import classify
-from qaforge.execute.runner import PytestRun, run_pytest
-from qaforge.models import RunResults, TestOutcome, TestResult, TestSuite
+from qaforge.execute.runner import CaseResult, PytestRun, run_pytest
+from qaforge.generate.conftest_py import CONFIG_MARKER
+from qaforge.models import GeneratedTest, RunResults, TestOutcome, TestResult, TestSuite
+
+_FAILING = frozenset({"failed", "error", "missing"})
 
 
 def load_suite(suite_path: Path) -> TestSuite:
@@ -17,17 +21,6 @@ def load_suite(suite_path: Path) -> TestSuite:
     suite = TestSuite.model_validate_json(suite_path.read_text(encoding="utf-8"))
     suite.directory = str(suite_path.resolve().parent)
     return suite
-
-
-def quarantine(suite_dir: Path, entries: dict[str, str]) -> None:
-    """Mark tests skipped with a reason (read by the generated conftest); files stay intact."""
-    path = suite_dir / "quarantine.json"
-    current: dict[str, str] = {}
-    if path.exists():
-        current = {q["test_id"]: q["reason"] for q in json.loads(path.read_text())}
-    current.update(entries)
-    doc = [{"test_id": k, "reason": v} for k, v in sorted(current.items())]
-    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
 
 
 def _artifact(out_dir: Path, run_index: int, test_id: str, suffix: str) -> str | None:
@@ -40,21 +33,51 @@ def _artifact(out_dir: Path, run_index: int, test_id: str, suffix: str) -> str |
     return None
 
 
+def _outcomes(seen: list[CaseResult | None]) -> list[str]:
+    return [c.outcome if c else "missing" for c in seen]
+
+
+def _classified(
+    res: TestResult,
+    gt: GeneratedTest,
+    seen: list[CaseResult | None],
+    server: list[str],
+    out_dir: Path,
+    run_index: int,
+) -> None:
+    """Make `res` a classified failure from the failing runs `seen`."""
+    last_fail = next((c for c in reversed(seen) if c and c.outcome in _FAILING), None)
+    message = last_fail.message if last_fail else ""
+    fc = classify(message, gt.expect_defect, server)
+    res.failure_class = fc
+    res.outcome = TestOutcome.APP_DEFECT if fc.value == "app-defect" else TestOutcome.FAILED
+    res.message = message or "the test did not run"
+    res.trace = _artifact(out_dir, run_index, gt.test_id, "trace.zip")
+    res.screenshot = _artifact(out_dir, run_index, gt.test_id, ".png")
+
+
 def combine(
-    suite: TestSuite, runs: list[PytestRun], out_dir: Path
+    suite: TestSuite,
+    runs: list[PytestRun],
+    out_dir: Path,
+    retries: list[PytestRun] | None = None,
+    retried: set[str] | None = None,
 ) -> tuple[list[TestResult], dict[str, str]]:
-    """One result per test from several runs; tests whose outcome differed are flaky."""
+    """One result per test from several runs (quarantine is applied afterwards).
+
+    A test whose outcome differed between `runs` is judged by its `retries` (runs of the
+    differing tests only; `retried` says which, by default every test they hold): all passed →
+    PASSED, "passed on retry"; all failed → a classified failure; else FLAKY, and it is in the
+    returned dict with why. Without retries a differing test is FLAKY."""
+    retries = retries or []
+    if retried is None:
+        retried = {tid for r in retries for tid in r.cases}
     results: list[TestResult] = []
     flaky: dict[str, str] = {}
-    quarantined = _quarantined(Path(suite.directory))
     for gt in suite.tests:
         seen = [r.cases.get(gt.test_id) for r in runs]
-        outcomes = [c.outcome if c else "missing" for c in seen]
+        outcomes = _outcomes(seen)
         duration = sum(c.duration_s for c in seen if c) / max(1, len(runs))
-        last_fail = next(
-            (c for c in reversed(seen) if c and c.outcome in {"failed", "error"}), None
-        )
-        message = last_fail.message if last_fail else ""
         server = [e for r in runs for e in r.server_errors.get(gt.test_id, [])]
         res = TestResult(
             test_id=gt.test_id,
@@ -63,30 +86,49 @@ def combine(
             duration_s=round(duration, 3),
             runs=outcomes,
         )
-        if gt.test_id in quarantined or all(o == "skipped" for o in outcomes):
-            res.outcome = TestOutcome.QUARANTINED
-            res.message = quarantined.get(gt.test_id, "skipped")
+        if outcomes and all(o == "skipped" for o in outcomes):
+            res.outcome = TestOutcome.SKIPPED
+            last = seen[-1]
+            res.message = "skipped: " + (last.message if last else "")
         elif len(set(outcomes)) > 1:
-            res.outcome = TestOutcome.FLAKY
-            res.message = "outcome changed between runs: " + ", ".join(outcomes)
-            flaky[gt.test_id] = res.message
-        elif outcomes and outcomes[0] in {"failed", "error", "missing"}:
-            fc = classify(message, gt.expect_defect, server)
-            res.failure_class = fc
-            res.outcome = TestOutcome.APP_DEFECT if fc.value == "app-defect" else TestOutcome.FAILED
-            res.message = message or "the test did not run"
-            idx = len(runs) - 1
-            res.trace = _artifact(out_dir, idx, gt.test_id, "trace.zip")
-            res.screenshot = _artifact(out_dir, idx, gt.test_id, ".png")
+            changed = "outcome changed between runs: " + ", ".join(outcomes)
+            again = [r.cases.get(gt.test_id) for r in retries] if gt.test_id in retried else []
+            verdict = quarantine.verdict_of_retries(_outcomes(again))
+            if verdict == "passed":
+                res.message = quarantine.passed_on_retry_message(outcomes + _outcomes(again))
+            elif verdict == "failed":
+                server += [e for r in retries for e in r.server_errors.get(gt.test_id, [])]
+                last_index = len(runs) + len(retries) - 1
+                _classified(res, gt, seen + again, server, out_dir, last_index)
+                res.message = f"failed every retry ({changed}): {res.message}"
+            else:
+                if again:
+                    changed += "; on retry: " + ", ".join(_outcomes(again))
+                res.outcome = TestOutcome.FLAKY
+                res.message = changed
+                flaky[gt.test_id] = changed
+        elif outcomes and outcomes[0] in _FAILING:
+            _classified(res, gt, seen, server, out_dir, len(runs) - 1)
         results.append(res)
     return results, flaky
 
 
-def _quarantined(suite_dir: Path) -> dict[str, str]:
-    path = suite_dir / "quarantine.json"
-    if not path.exists():
-        return {}
-    return {q["test_id"]: q["reason"] for q in json.loads(path.read_text())}
+class SuiteCannotRun(UserError):
+    """pytest could not run the suite at all (no test collected, configuration missing)."""
+
+
+def _missing_configuration(run: PytestRun) -> str:
+    """The generated conftest's own message when the suite lacks settings (credentials)."""
+    for case in run.cases.values():
+        if case.outcome in {"failed", "error"} and CONFIG_MARKER in case.message:
+            line = next(x for x in case.message.splitlines() if CONFIG_MARKER in x)
+            return line.strip().removeprefix("Failed: ")
+    return ""
+
+
+def differing(runs: list[PytestRun], test_ids: list[str]) -> list[str]:
+    """The tests whose outcome was not the same in every run."""
+    return [t for t in test_ids if len(set(_outcomes([r.cases.get(t) for r in runs]))) > 1]
 
 
 async def execute_suite(
@@ -98,27 +140,56 @@ async def execute_suite(
     workers: int = 2,
     test_timeout_s: float = 60.0,
 ) -> RunResults:
-    """Run the suite `runs` times; quarantine flaky tests; classify the failures."""
+    """Run the suite `runs` times; retry the tests whose outcome differed; quarantine the ones
+    still flaky; classify the failures. Quarantined tests run and are reported like any other;
+    they are released after consecutive passing executions (see `quarantine`)."""
     suite = load_suite(suite_path)
     suite_dir = Path(suite.directory)
     t0 = time.monotonic()
+    entries = quarantine.load(suite_dir)
     done: list[PytestRun] = []
-    for i in range(max(1, runs)):
-        done.append(
-            await run_pytest(
-                suite_dir, base_url, out_dir, settings, i, None, workers, test_timeout_s
+    retries: list[PytestRun] = []
+    retried: list[str] = []
+    # An old generated conftest skips what quarantine.json lists: keep it out of its sight.
+    quarantine.hide_from_legacy_conftest(suite_dir)
+    try:
+        for i in range(max(1, runs)):
+            done.append(
+                await run_pytest(
+                    suite_dir, base_url, out_dir, settings, i, None, workers, test_timeout_s
+                )
             )
-        )
-    if not any(r.cases for r in done):
-        tail = done[-1].output.strip().splitlines()[-5:]
-        raise RuntimeError("pytest ran no test: " + " | ".join(tail))
-    results, flaky = combine(suite, done, out_dir)
-    if flaky:
-        quarantine(suite_dir, {k: "flaky: " + v for k, v in flaky.items()})
-        for r in results:
-            if r.test_id in flaky:
-                r.outcome = TestOutcome.QUARANTINED
-                r.message = "flaky, quarantined: " + r.message
+        if not any(r.cases for r in done):
+            tail = done[-1].output.strip().splitlines()[-5:]
+            raise SuiteCannotRun("pytest ran no test: " + " | ".join(tail))
+        missing = _missing_configuration(done[0])
+        if missing:
+            raise SuiteCannotRun(f"the suite cannot run: {missing}")
+        # A quarantined test that flips again is still flaky: no retry needed to say so.
+        ids = [t.test_id for t in suite.tests]
+        retried = [t for t in differing(done, ids) if t not in entries]
+        select = {
+            t.test_id: f"{t.file}::{t.function}" if t.file and t.function else t.test_id
+            for t in suite.tests
+        }
+        for k in range(quarantine.RETRIES if retried else 0):
+            retries.append(
+                await run_pytest(
+                    suite_dir,
+                    base_url,
+                    out_dir,
+                    settings,
+                    len(done) + k,
+                    [select[t] for t in retried],
+                    workers,
+                    test_timeout_s,
+                )
+            )
+    finally:
+        quarantine.unhide(suite_dir)
+    results, flaky = combine(suite, done, out_dir, retries, set(retried))
+    kept, _released = quarantine.apply(results, entries, flaky)
+    quarantine.save(suite_dir, kept)
     return RunResults(
         suite_dir=str(suite_dir),
         results=results,

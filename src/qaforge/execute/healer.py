@@ -1,8 +1,10 @@
 """Heal a broken locator: re-open the state, find the element by fingerprint, rewrite, re-run.
 
 A heal is accepted only when the test then passes with every assertion it had; locators of
-assertions are never healed (that would change the oracle), and the new element must be
-visible. Every attempt, accepted or not, is recorded.
+assertions are never healed (that would change the oracle), the new element must be visible,
+and its meaning must not contradict the original's (`meaning.contradiction`: add ≠ remove,
+issue 12 ≠ issue 13; a refused candidate is never tried). Every attempt, accepted or not, is
+recorded, with the refusals in its reason.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from qaforge.config import Settings
 from qaforge.crawl.auth import Credentials, login_state, resolve_ref
 from qaforge.crawl.browser import BrowserSession, settle
 from qaforge.crawl.observe import take_snapshot
+from qaforge.crawl.urltemplate import resolve_on
 from qaforge.execute.classify import failing_locator
-from qaforge.execute.healing import THRESHOLD, best_match
+from qaforge.execute.healing import THRESHOLD, match
 from qaforge.execute.runner import run_pytest
 from qaforge.generate.emit_python import py_locator
 from qaforge.generate.locators import LocatorChooser
@@ -187,7 +190,7 @@ class Healer:
             return
         ctx = await session.new_context(authenticated=False)
         try:
-            login_url = self.base_url.rstrip("/") + "/" + auth.login_url.lstrip("/")
+            login_url = resolve_on(self.base_url, auth.login_url)
             session.storage_state = await login_state(ctx, login_url, Credentials(user, pw), 15_000)
         finally:
             await ctx.close()
@@ -214,9 +217,11 @@ class Healer:
                 )
                 break
             step, old_loc = found
-            match = await self._find(session, step)
+            found_el = await self._find(session, step)
             old_expr = py_locator(old_loc)
-            if match is None:
+            if found_el is None or isinstance(found_el, str):
+                # Nothing close enough, or only candidates whose meaning contradicts the
+                # original (add ≠ remove): not healed, the broken locator stays reported.
                 res.heals.append(
                     Heal(
                         test_id=res.test_id,
@@ -224,11 +229,11 @@ class Healer:
                         new_locator="",
                         score=0.0,
                         accepted=False,
-                        reason=f"no element on the page scores ≥ {THRESHOLD}",
+                        reason=found_el or f"no element on the page scores ≥ {THRESHOLD}",
                     )
                 )
                 break
-            el, score, new_loc = match
+            el, score, new_loc, refusals = found_el
             new_expr = py_locator(new_loc)
             current = path.read_text(encoding="utf-8")
             rewritten = rewrite_action_locator(current, function, old_expr, new_expr)
@@ -261,6 +266,8 @@ class Healer:
             if case is not None and case.outcome == "passed":
                 heal.accepted = True
                 heal.reason = f"matched {el.role} {el.name!r}; the test passes with its assertions"
+                if refusals:
+                    heal.reason += f"; {refusals}"
                 res.outcome = TestOutcome.HEALED
                 res.failure_class = None
                 res.message = f"healed: {old_expr} → {new_expr}"
@@ -276,7 +283,9 @@ class Healer:
 
     async def _find(
         self, session: BrowserSession, step: Step
-    ) -> tuple[Element, float, Locator] | None:
+    ) -> tuple[Element, float, Locator, str] | str | None:
+        """(element, score, its locator, refusals) or, when every candidate above the
+        threshold contradicts the original's meaning, why they were refused."""
         if step.fingerprint is None:
             return None
         url = self.state_of.get(step.element_id or "")
@@ -287,12 +296,7 @@ class Healer:
             url = await recall_page(self._memory, app, step.fingerprint)
         if url is None:
             return None
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(url)
-        live_url = (
-            self.base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
-        )
+        live_url = resolve_on(self.base_url, url)
         ctx = await session.new_context()
         try:
             page = await ctx.new_page()
@@ -301,11 +305,13 @@ class Healer:
             snap = await take_snapshot(page)
         finally:
             await ctx.close()
-        found = best_match(step.fingerprint, snap.elements)
-        if found is None:
+        found = match(step.fingerprint, snap.elements)
+        if found.best is None:
+            if found.refused:
+                return f"no element on the page means the same: {found.refusals()}"
             return None
-        el, score = found
+        el, score = found.best
         chooser_rank = {s: i for i, s in enumerate(self.chooser.priority)}
         uniques = [c for c in el.locators if c.count == 1]
         new_loc = min(uniques, key=lambda c: chooser_rank.get(str(c.strategy), 99))
-        return el, score, new_loc
+        return el, score, new_loc, found.refusals()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from qaforge.execute.meaning import contradiction
 from qaforge.models import Element, Fingerprint
 
 THRESHOLD = 0.6
@@ -36,16 +38,46 @@ def similarity(old: Fingerprint, new: Fingerprint) -> float:
     return round(score, 4)
 
 
-def best_match(
-    old: Fingerprint, candidates: list[Element], threshold: float = THRESHOLD
-) -> tuple[Element, float] | None:
-    """The most similar visible element with a unique locator, if it clears the threshold."""
+@dataclass
+class Match:
+    """The outcome of matching a fingerprint: the element to use, and the ones refused."""
+
+    best: tuple[Element, float] | None = None
+    # Candidates above the threshold whose meaning contradicts the original: (el, score, why).
+    refused: list[tuple[Element, float, str]] = field(default_factory=list)
+
+    def refusals(self) -> str:
+        """The refused candidates, for a heal record ("" when none was refused)."""
+        return "; ".join(
+            f"refused {el.role} {el.name!r} (score {score:.2f}): {why}"
+            for el, score, why in self.refused
+        )
+
+
+def match(old: Fingerprint, candidates: list[Element], threshold: float = THRESHOLD) -> Match:
+    """The most similar visible element with a unique locator that clears the threshold and
+    does not contradict the original's meaning (`meaning.contradiction`); a contradicting
+    candidate is never used, however well it scores and even when it is the only one."""
     scored = [
         (el, similarity(old, el.fingerprint))
         for el in candidates
         if el.visible and el.best_locator() is not None and el.role not in {"heading"}
     ]
-    if not scored:
-        return None
-    el, score = max(scored, key=lambda p: p[1])
-    return (el, score) if score >= threshold else None
+    result = Match()
+    for el, score in sorted(scored, key=lambda p: p[1], reverse=True):
+        if score < threshold:
+            break
+        why = contradiction(old, el)
+        if why is None:
+            result.best = (el, score)
+            break
+        result.refused.append((el, score, why))
+    return result
+
+
+def best_match(
+    old: Fingerprint, candidates: list[Element], threshold: float = THRESHOLD
+) -> tuple[Element, float] | None:
+    """The most similar visible element with a unique locator, if it clears the threshold
+    and means the same as the original (see `match`)."""
+    return match(old, candidates, threshold).best

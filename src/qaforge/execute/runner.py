@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +91,7 @@ async def run_pytest(
     n = min(workers, len(select)) if select else workers
     if n > 1:
         args += ["-n", str(n)]
-    env = dict(os.environ)
+    env = suite_environment(os.environ)
     env["QAFORGE_BASE_URL"] = base_url
     env["QAFORGE_EVENTS"] = str(events)
     chromium = settings.chromium_path()
@@ -117,6 +118,19 @@ async def run_pytest(
                 tid = test_id_of("", "") if not ev.get("test") else _nodeid_to_id(ev["test"])
                 run.server_errors.setdefault(tid, []).extend(ev.get("server_errors", []))
     return run
+
+
+def suite_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the suite's pytest: ours, with HTTP credentials given to qaforge
+    (`--http-credentials`) as the one pair of variables a generated suite reads (DESIGN §7).
+
+    Credentials travel only in the environment, never on the command line or in a file."""
+    env = dict(environ)
+    basic = env.get("QAFORGE_HTTP_CREDENTIALS", "")
+    user, sep, password = basic.partition(":")
+    if sep and not (env.get("QAFORGE_USERNAME") and env.get("QAFORGE_PASSWORD")):
+        env["QAFORGE_USERNAME"], env["QAFORGE_PASSWORD"] = user, password
+    return env
 
 
 def _nodeid_to_id(nodeid: str) -> str:

@@ -110,7 +110,7 @@ class TypeScriptEmitter:
         if any(s.kind == StepKind.EXPECT_NO_CONSOLE_ERRORS for s in steps):
             pre += [
                 "const consoleErrors: string[] = [];",
-                "page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });",
+                "page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text()); });",
                 "page.on('pageerror', (e) => consoleErrors.push('uncaught: ' + e.message));",
             ]
         if any(s.data in _DATA for s in steps if s.kind == StepKind.FILL):

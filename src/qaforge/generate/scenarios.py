@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from qaforge.crawl.urltemplate import normalize_url
 from qaforge.models import (
     SCHEMA_VERSION,
     ActionKind,
@@ -30,6 +31,7 @@ from qaforge.models import (
 )
 
 _MAX_PATH = 5
+_DIGIT = re.compile(r"\d")
 _ASSERTABLE_ROLES = {"heading", "button", "link", "tab", "textbox", "combobox", "spinbutton"}
 
 
@@ -44,18 +46,22 @@ def path_of(url: str) -> str:
     return out
 
 
-def template_regex(template: str) -> str:
-    """A regex matching the URLs of a template (`/items/{id}` → `/items/[^/?#]+`)."""
+def template_regex(template: str, keys: Iterable[str] | None = None) -> str:
+    """A regex matching the URLs of a template (`/items/{id}` → `/items/[^/?#]+`).
+
+    `keys`: the query keys to require (default: all of the template's); others may come and
+    go, as a form or a redirect adds them."""
     path = template.split("#", 1)[0]
     base, _, query = path.partition("?")
     parts = re.split(r"(\{[a-z_]+\})", base)
     rx = "".join("[^/?#]+" if re.fullmatch(r"\{[a-z_]+\}", p) else re.escape(p) for p in parts)
-    if query:
-        keys = [kv.split("=", 1)[0] for kv in query.split("&")]
+    all_keys = [kv.split("=", 1)[0] for kv in query.split("&")] if query else []
+    keys = all_keys if keys is None else [k for k in all_keys if k in set(keys)]
+    if keys:
         # Query keys in any order: one lookahead per key.
         rx += r"\?" + "".join(f"(?=(?:[^#]*&)?{re.escape(k)}=)" for k in keys) + "[^#]*"
     else:
-        rx += r"(\?.*)?"
+        rx += r"(\?[^#]*)?"
     return rx + r"(#.*)?$"
 
 
@@ -76,6 +82,21 @@ class Requirements:
         self.kept = [t for t in model.transitions if t.kept]
 
     # ------------------------------------------------------------------ helpers
+
+    def identifying_keys(self, template: str) -> list[str]:
+        """The query keys that tell `template` from the other templates of its path; a URL
+        check requires only these (a form or a redirect may add any others)."""
+        path, _, query = template.split("#", 1)[0].partition("?")
+        mine = {kv.split("=", 1)[0] for kv in query.split("&")} if query else set()
+        others = [
+            {kv.split("=", 1)[0] for kv in t.split("#", 1)[0].partition("?")[2].split("&") if kv}
+            for t in self.templates
+            if t != template and t.split("#", 1)[0].partition("?")[0] == path
+        ]
+        if not others:
+            return []
+        common = set.intersection(mine, *others)
+        return sorted(mine - common)
 
     def shared_texts(self, state: State) -> list[str]:
         """Stable texts of `state` that every state of its template also shows."""
@@ -198,17 +219,26 @@ class Requirements:
             steps.append(self.element_step(StepKind.SUBMIT, submit))
         return steps
 
-    def expect_state(self, state: State, strict: bool = False) -> list[Step]:
-        """Assertions that the page shows `state`'s template: URL, heading, key controls."""
+    def expect_state(
+        self, state: State, strict: bool = False, arrived: str | None = None
+    ) -> list[Step]:
+        """Assertions that the page shows `state`'s template: URL, heading, key controls.
+
+        `arrived`: the URL a transition led to. When it is another instance of the template
+        than the one the state was recorded on (`/item/10`, recorded as `/item/0`), names
+        carrying numbers are that instance's data, not the template's, and are not asserted.
+        """
         steps = [
             Step(
                 kind=StepKind.EXPECT_URL,
-                url=template_regex(state.url_template),
+                url=template_regex(state.url_template, self.identifying_keys(state.url_template)),
                 text=state.url_template,
                 state_id=state.id,
             )
         ]
         texts = self.shared_texts(state)
+        if arrived and normalize_url(arrived) != normalize_url(state.url):
+            texts = [t for t in texts if not _DIGIT.search(t)]
         for el in self.asserted_elements(state, texts)[: (12 if strict else 4)]:
             steps.append(self.element_step(StepKind.EXPECT_VISIBLE, el))
         return steps
@@ -305,7 +335,7 @@ class Requirements:
             act = self.action_steps(t)
             if not act:
                 continue
-            steps = [*self.reach_steps(src), *act, *self.expect_state(dst)]
+            steps = [*self.reach_steps(src), *act, *self.expect_state(dst, arrived=t.target_url)]
             label = t.action.label or "the link"
             out.append(
                 self.scenario(
@@ -342,7 +372,7 @@ class Requirements:
             if t.action.variant == "valid":
                 expects: list[Step] = []
                 if dst is not None:
-                    expects = self.expect_state(dst)
+                    expects = self.expect_state(dst, arrived=t.target_url)
                     if t.outcome == Outcome.DOM_CHANGED or dst.id == src.id:
                         expects = expects[1:]  # same URL: the page, not the address, changed
                     stable = set(dst.stable_texts)
@@ -382,7 +412,9 @@ class Requirements:
                     *act,
                     Step(
                         kind=StepKind.EXPECT_URL,
-                        url=template_regex(src.url_template),
+                        url=template_regex(
+                            src.url_template, self.identifying_keys(src.url_template)
+                        ),
                         text=src.url_template,
                     ),
                     *checks[:4],

@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from qaforge.crawl.urltemplate import origin_of
 from qaforge.generate.conftest_py import conftest_source
 from qaforge.generate.emit_python import PythonEmitter, test_name
 from qaforge.generate.emit_typescript import TypeScriptEmitter, ts_config_sources
@@ -77,7 +78,7 @@ def write_suite(
     by_area: dict[str, list[Scenario]] = defaultdict(list)
     for sc in scenarios:
         by_area[sc.area or "home"].append(sc)
-    base_url = f"{urlsplit(model.target.url).scheme}://{urlsplit(model.target.url).netloc}"
+    base_url = origin_of(model.target.url)
     http_auth = model.target.auth.kind == "basic"
     suite = TestSuite(
         directory=str(out_dir),

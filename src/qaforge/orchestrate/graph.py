@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
-from urllib.parse import urlsplit
 
 from langgraph.graph import END, START, StateGraph
 
@@ -38,7 +37,9 @@ from qaforge.agents.tasks import (
     RequireRequest,
 )
 from qaforge.config import Settings
-from qaforge.models import FailureClass, RunResults, TestOutcome
+from qaforge.crawl.urltemplate import origin_of
+from qaforge.errors import UserError
+from qaforge.models import FailureClass, RunResults, TestOutcome, TestSuite
 from qaforge.orchestrate.request import RunOutcome, RunRequest
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ StageFn = Callable[[str], None]
 CallFn = Callable[[Task, str], Awaitable[TaskResult]]
 
 
-class PipelineError(Exception):
+class PipelineError(UserError):
     """A stage failed for a reason the user can act on (the run is FAILED)."""
 
 
@@ -66,6 +67,7 @@ class PipelineState(TypedDict, total=False):
     durations: dict[str, float]
     summary_path: str
     exit_code: int
+    stage_errors: list[str]
 
 
 @dataclass
@@ -96,9 +98,8 @@ class RunContext:
 
 
 def base_url_of(url: str) -> str:
-    """scheme://host:port of `url`."""
-    p = urlsplit(url)
-    return f"{p.scheme}://{p.netloc}"
+    """scheme://host:port of `url`: suites use absolute paths of the app as crawled."""
+    return origin_of(url)
 
 
 def needs_heal(results_path: str | None) -> bool:
@@ -195,6 +196,12 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             patterns_applied=req.patterns_applied,
         ).model_dump(mode="json")
         res = await ctx.task("evolve", EVOLVE, payload)
+        suite = TestSuite.model_validate_json(Path(res["suite_path"]).read_text())
+        if not suite.tests:
+            raise PipelineError(
+                "no test was generated: the crawl found nothing to test (see "
+                f"{state['model_path']} and {state.get('scenarios_path')})"
+            )
         return {
             "suite_path": res["suite_path"],
         }
@@ -221,7 +228,12 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             base_url=state["base_url"],
             out_dir=str(out),
         ).model_dump(mode="json")
-        res = await ctx.task("heal", HEAL, payload, n)
+        try:
+            res = await ctx.task("heal", HEAL, payload, n)
+        except PipelineError as exc:
+            # Healing is optional: the tests ran, so the run still reports what they showed.
+            errors = [*(state.get("stage_errors") or []), str(exc)]
+            return {"healed": 0, "heal_round": req.max_heal_rounds, "stage_errors": errors}
         return {
             "results_path": res["results_path"],
             "healed": int(res.get("healed", 0)),
@@ -298,6 +310,7 @@ def finish_summary(
     durations["total"] = time.monotonic() - started
     summary.setdefault("durations", {}).update({k: round(v, 3) for k, v in durations.items()})
     summary["run_id"] = run_id
+    summary["stage_errors"] = list(state.get("stage_errors") or [])
     summary.update(extra or {})
     summary_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return RunOutcome(

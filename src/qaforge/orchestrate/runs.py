@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from qaforge.bus.messages import check_no_secrets
+from qaforge.errors import UserError
 from qaforge.orchestrate.states import InvalidTransition, RunState, check
 from qaforge.store.database import Database
 from qaforge.store.tables import AuditRow, RunRow
 from qaforge.store.times import aware, now
 
 
-class RunNotFound(Exception):
+class RunNotFound(UserError):
     """No run with that id."""
 
 
-class ResumeRefused(Exception):
+class ResumeRefused(UserError):
     """The run cannot be resumed (finished, or still owned by a live process)."""
 
 
@@ -236,7 +240,9 @@ class RunStore:
         if info.state is RunState.RUNNING:
             hb = info.heartbeat_at or info.updated_at
             age = (now() - hb).total_seconds()
-            if age < stale_after_s:
+            # An owner on this host whose process is gone is interrupted now; the heartbeat
+            # wait is for owners on other hosts, whose processes cannot be seen from here.
+            if age < stale_after_s and not owner_is_gone(info.owner):
                 raise ResumeRefused(
                     f"run {run_id} is RUNNING and its owner {info.owner} was alive {age:.0f}s "
                     f"ago; resume is allowed once its heartbeat is {stale_after_s:.0f}s stale"
@@ -247,3 +253,28 @@ class RunStore:
     def stale_cutoff(stale_after_s: float) -> datetime:
         """Heartbeats older than this are stale."""
         return now() - timedelta(seconds=stale_after_s)
+
+
+def owner_is_gone(owner: str | None) -> bool:
+    """Whether `owner` (`host:pid:id`) ran on this host and its process no longer exists."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    # Killed but not yet reaped by its parent: a zombie does no more work.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]

@@ -99,6 +99,7 @@ def render_markdown(summary: dict[str, Any], results: RunResults | None, code: i
             cls = f" ({r.failure_class.value})" if r.failure_class else ""
             lines.append(f"- `{r.test_id}`: {r.outcome.value}{cls} {first}")
         lines.append("")
+    lines += _quarantine_lines(summary.get("quarantine", []))
     heals = [h for r in (results.results if results else []) for h in r.heals]
     if heals:
         lines += ["## Heals", ""]
@@ -109,6 +110,27 @@ def render_markdown(summary: dict[str, Any], results: RunResults | None, code: i
                 f"(score {h.score:.2f}, {state}: {h.reason})"
             )
     return "\n".join(lines) + "\n"
+
+
+def _quarantine_lines(listing: list[dict[str, Any]]) -> list[str]:
+    """Markdown: what is quarantined, since when and why; what this run released."""
+    held = [q for q in listing if q["status"] == "quarantined"]
+    released = [q for q in listing if q["status"] == "released"]
+    lines: list[str] = []
+    if held:
+        lines += ["## Quarantined (still run and reported; they do not fail the build)", ""]
+        for q in held:
+            lines.append(
+                f"- `{q['test_id']}` since {q['since'] or 'an earlier run'}: {q['reason']}"
+                f" · this run: {q['outcome'] or 'not run'}"
+                f" · consecutive passing executions: {q['consecutive_passes']}"
+            )
+        lines.append("")
+    if released:
+        lines += ["## Released from quarantine in this run", ""]
+        lines += [f"- `{q['test_id']}`: {q['reason']}" for q in released]
+        lines.append("")
+    return lines
 
 
 def render_junit(results: RunResults | None, suite: TestSuite | None) -> str:

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from qaforge.execute import quarantine
 from qaforge.models import AppModel, RunResults, Scenario, TestOutcome, TestSuite
 
 SUMMARY_VERSION = 1
@@ -106,6 +107,9 @@ def build_summary(
             "forms": s.forms,
             "actions": s.actions,
             "duration_s": s.duration_s,
+            "stopped_by": s.stopped_by,
+            "errors": list(s.errors),
+            "browser_restarts": s.browser_restarts,
         },
         "scenarios": {
             "total": len(scenarios),
@@ -124,7 +128,15 @@ def build_summary(
         },
         "artifacts": artifacts,
         "strategy": suite.strategy if suite else "",
+        "quarantine": quarantine_listing(suite, results),
     }
+
+
+def quarantine_listing(suite: TestSuite | None, results: RunResults | None) -> list[dict[str, Any]]:
+    """What is quarantined (since when, why, this run's outcome) and what this run released."""
+    directory = suite.directory if suite else results.suite_dir if results else ""
+    entries = quarantine.load(Path(directory)) if directory else {}
+    return quarantine.listing(results.results if results else [], entries)
 
 
 def exit_code(summary: dict[str, Any]) -> int:

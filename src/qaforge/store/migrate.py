@@ -11,12 +11,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, pool
 from sqlalchemy.engine import make_url
 
+from qaforge.errors import UserError
 from qaforge.store.database import sync_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class SchemaError(Exception):
+class SchemaError(UserError):
     """The database schema is behind and migrating it automatically is not safe."""
 
 

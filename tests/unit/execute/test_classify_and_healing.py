@@ -28,7 +28,14 @@ def test_failure_classes_from_messages() -> None:
     assert classify("GET /x answered 503", False, []) == FailureClass.APP_DEFECT
     assert classify(EXPECT_MISSING, False, ["GET /items/1 500"]) == FailureClass.APP_DEFECT
     assert classify("console errors: ['boom']", False, []) == FailureClass.APP_DEFECT
-    assert classify("anything", True, []) == FailureClass.APP_DEFECT
+    # A test written to document a defect is an app defect when its check fails ...
+    broken_link = "AssertionError: GET /shipping-info answered 404\nassert 404 < 400"
+    assert classify(broken_link, True, []) == FailureClass.APP_DEFECT
+    # ... not when it never reached its check (set-up, locator, time-out).
+    assert classify(CLICK_TIMEOUT, True, []) == FailureClass.BROKEN_LOCATOR
+    assert classify("Failed: set QAFORGE_USERNAME and QAFORGE_PASSWORD", True, []) == (
+        FailureClass.TEST_ERROR
+    )
     assert failing_locator(CLICK_TIMEOUT) == 'get_by_role("button", name="Add to cart", exact=True)'
 
 
