@@ -128,3 +128,28 @@ async def test_the_crawl_is_remembered_in_long_term_memory(demo_run: RunOutcome)
         assert remembered is not None and remembered["url"] == cart.url
     finally:
         await memory.close()
+
+
+def test_a_suite_without_its_credentials_is_a_usage_error_not_defects(
+    demo_suite_dir: Path, demo_app: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite logs in: without QAFORGE_USERNAME/PASSWORD it cannot start (exit 2, one line,
+    the variables named), and no test is counted as an app defect."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from qaforge.cli import app
+
+    suite = tmp_path / "tests"
+    shutil.copytree(demo_suite_dir, suite)
+    monkeypatch.delenv("QAFORGE_USERNAME", raising=False)
+    monkeypatch.delenv("QAFORGE_PASSWORD", raising=False)
+    url = demo_app.url  # type: ignore[attr-defined]
+    args = ["test", str(suite), "--base-url", url, "--out", str(tmp_path / "out")]
+    r = CliRunner().invoke(app, [*args, "--runs", "1", "--no-pdf", "--no-heal", "--json"])
+    assert r.exit_code == 2, r.output
+    errors = [line for line in r.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, r.output
+    assert "QAFORGE_USERNAME" in errors[0] and "QAFORGE_PASSWORD" in errors[0]
+    assert "Traceback" not in r.output

@@ -210,7 +210,7 @@ class Explorer:
     def model(self) -> AppModel:
         """The model as explored so far (safe to call after an error)."""
         self._mark_kept()
-        mark_unstable(list(self.states.values()))
+        mark_unstable(list(self.states.values()), self.transitions.values())
         self.stats.states = len(self.states)
         self.stats.templates = len({s.url_template for s in self.states.values()})
         self.stats.transitions = len(self.transitions)

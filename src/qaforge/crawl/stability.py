@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from qaforge.crawl.urltemplate import normalize_url
-from qaforge.models import LocatorStrategy, State
+from qaforge.models import LocatorStrategy, State, Transition
 
 UNSTABLE = "unstable-name"
 _MONTHS = (
@@ -87,8 +87,18 @@ def _identity(state: State, role: str, tag: str, attrs: dict[str, str]) -> tuple
     return (where, role, tag, landmark, *(f"{k}={attrs.get(k, '')}" for k in keys))
 
 
-def mark_unstable(states: list[State]) -> int:
-    """Drop name-based locators and stable texts that cannot be relied on; how many controls."""
+def stem(name: str) -> str:
+    """The part of a stateful name that does not carry the state: `Toggle theme (current
+    theme: light)` → `Toggle theme`."""
+    cut = re.split(r"\s*[(\[:]", name, maxsplit=1)[0].strip()
+    return cut or name
+
+
+def mark_unstable(states: list[State], transitions: Iterable[Transition] = ()) -> int:
+    """Drop name-based locators and stable texts that cannot be relied on; how many controls.
+
+    Actions on such controls keep only the stable part of their label, so a scenario's title
+    does not name one state of the control."""
     unstable = unstable_names(states)
     marked = 0
     for state in states:
@@ -104,4 +114,10 @@ def mark_unstable(states: list[State]) -> int:
         state.stable_texts = [
             t for t in state.stable_texts if t not in drop and not is_volatile_text(t)
         ]
+    by_id = {s.id: s for s in states}
+    for t in transitions:
+        source = by_id.get(t.source)
+        acted = source.element(t.action.element_id or "") if source else None
+        if acted is not None and acted.attributes.get(UNSTABLE) and t.action.label:
+            t.action.label = stem(t.action.label)
     return marked

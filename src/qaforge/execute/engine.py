@@ -122,7 +122,7 @@ def _missing_configuration(run: PytestRun) -> str:
     for case in run.cases.values():
         if case.outcome in {"failed", "error"} and CONFIG_MARKER in case.message:
             line = next(x for x in case.message.splitlines() if CONFIG_MARKER in x)
-            return line.strip().removeprefix("Failed: ")
+            return line[line.index(CONFIG_MARKER) :].strip().rstrip("\"'")
     return ""
 
 

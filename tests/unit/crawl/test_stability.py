@@ -96,3 +96,16 @@ def test_volatile_texts_leave_stable_texts_and_volatile_names_lose_name_locators
     mark_unstable([s])
     assert s.stable_texts == ["Welcome"]
     assert all(c.strategy != LocatorStrategy.ROLE for c in s.elements[0].locators)
+
+
+def test_actions_on_a_stateful_control_are_labelled_by_its_stable_part() -> None:
+    from qaforge.crawl.stability import stem
+    from qaforge.models import Action, ActionKind, Transition
+
+    a = state("a", "http://h/", button("Toggle theme (current theme: auto)"))
+    b = state("b", "http://h/x", button("Toggle theme (current theme: dark)"))
+    click = Action(kind=ActionKind.CLICK, element_id=a.elements[0].id, label=a.elements[0].name)
+    t = Transition(id="t", source="a", action=click, target="a")
+    mark_unstable([a, b], [t])
+    assert t.action.label == "Toggle theme"
+    assert stem("Inbox [3]") == "Inbox" and stem("Save") == "Save"
