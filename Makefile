@@ -29,7 +29,7 @@ typecheck: install
 
 # The wheel venv is prepared here (a failure stops make test), and the test uses that one.
 pytest: install services
-	venv=$$(scripts/wheel-venv.sh) && QAFORGE_WHEEL_VENV="$$venv" $(PY) -m pytest -q -ra
+	venv=$$(scripts/wheel-venv.sh) && QAFORGE_WHEEL_VENV="$$venv" $(PY) -m pytest -q -ra --durations=25
 
 test: install services lint typecheck pytest
 

@@ -774,6 +774,13 @@ class Explorer:
                 url = normalize_url(urljoin(state.url, href))
                 if not self.scope.allows_url(url):
                     continue
+                fragment = urlsplit(urljoin(state.url, href)).fragment
+                if (
+                    fragment
+                    and not fragment.startswith(("/", "!/"))
+                    and url == normalize_url(state.url)
+                ):
+                    continue  # an in-page anchor ("Skip to main content"): no navigation
                 if el.attributes.get("target", "_self").lower() not in (
                     "",
                     "_self",

@@ -7,7 +7,7 @@ import json
 from playwright.async_api import Locator as PWLocator
 from playwright.async_api import Page
 
-from qaforge.generate.data import placeholder_for, valid_value
+from qaforge.generate.data import TEST_PASSWORD, placeholder_for, valid_value
 from qaforge.models import Form
 
 _TEXTLIKE_SKIP = {"checkbox", "radio", "select", "file", "hidden", "submit", "button", "reset"}
@@ -47,7 +47,7 @@ def concrete(value: str, unique: str) -> str:
     return (
         value.replace("{unique_email}", f"qa.{unique}@example.com")
         .replace("{unique_username}", f"qa_{unique}")
-        .replace("{password}", f"Qa-{unique}-Pass1!")
+        .replace("{password}", TEST_PASSWORD)
     )
 
 

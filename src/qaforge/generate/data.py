@@ -18,6 +18,11 @@ from qaforge.models import FormField
 _PRINTABLE = "abcdefghijklmnopqrstuvwxyz"
 
 
+# The password new accounts get: strong, and sharing nothing with the username or e-mail (apps
+# such as Django refuse a password too similar to the username).
+TEST_PASSWORD = "Vq7#Lm2!Zt9&Kw4"
+
+
 def _kind(field: FormField) -> str:
     """The semantic kind of a field, from its type first, then its name and label."""
     t = field.type.lower()
@@ -176,7 +181,7 @@ def valid_value(field: FormField, unique: str = "run") -> str:
         "datetime-local": "2030-01-15T10:30",
         "month": "2030-01",
         "week": "2030-W03",
-        "password": f"Qa-{token}-Pass1!",
+        "password": TEST_PASSWORD,
         "username": f"qa_{token}",
         "first_name": "Ada",
         "last_name": "Lovelace",

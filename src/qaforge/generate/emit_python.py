@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from qaforge.generate.data import TEST_PASSWORD
 from qaforge.generate.literals import py_docstring, py_str
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
@@ -17,7 +18,7 @@ from qaforge.models import Locator, LocatorStrategy, Scenario, Step, StepKind
 _DATA = {
     "{unique_email}": '"qa." + unique + "@example.com"',
     "{unique_username}": '"qa_" + unique',
-    "{password}": '"Qa-" + unique + "-Pass1!"',
+    "{password}": py_str(TEST_PASSWORD),
 }
 
 

@@ -42,12 +42,12 @@ def test_a_failed_stage_says_stopped(capsys: pytest.CaptureFixture[str]) -> None
 def test_crawl_lines_at_most_every_ten_seconds(capsys: pytest.CaptureFixture[str]) -> None:
     now = [100.0]
     ticker = CrawlProgress(300, clock=lambda: now[0])
-    stats = CrawlStats(states=4, templates=3, transitions=9, actions=20)
+    stats = CrawlStats(states=4, templates=3, transitions=9, actions=20, queued=7)
     for t in (101, 105, 109.9, 110.0, 112, 119, 120.5, 121):
         now[0] = t
         ticker(stats)
     lines = capsys.readouterr().err.splitlines()
     assert lines == [
-        "[qaforge] crawl: 4 states, 3 templates, 9 transitions, 20 actions — 10s of 300s",
-        "[qaforge] crawl: 4 states, 3 templates, 9 transitions, 20 actions — 20s of 300s",
+        "[qaforge] crawl: 4 states, 3 templates, 9 transitions, 20 actions, 7 queued — 10s of 300s",
+        "[qaforge] crawl: 4 states, 3 templates, 9 transitions, 20 actions, 7 queued — 20s of 300s",
     ]
