@@ -136,11 +136,17 @@ def browser_context_args(
 
 @pytest.fixture(autouse=True)
 def _timeouts(request: pytest.FixtureRequest) -> None:
-    """Fail fast: a missing element is reported in seconds, not after Playwright's 30 s."""
+    """Fail fast: a missing element is reported in seconds, not after Playwright's 30 s.
+
+    Loading a page gets longer: a large single-page app's first load takes its time, and a
+    slow load is not a missing element."""
     timeout_ms = int(os.environ.get("QAFORGE_TIMEOUT_MS", "5000"))
+    navigation_ms = int(os.environ.get("QAFORGE_NAVIGATION_TIMEOUT_MS", "30000"))
     expect.set_options(timeout=timeout_ms)
     if "page" in request.fixturenames:
-        request.getfixturevalue("page").set_default_timeout(timeout_ms)
+        page = request.getfixturevalue("page")
+        page.set_default_timeout(timeout_ms)
+        page.set_default_navigation_timeout(navigation_ms)
 
 
 @pytest.fixture()
