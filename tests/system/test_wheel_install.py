@@ -225,6 +225,9 @@ def test_installed_qaforge_runs_the_whole_pipeline_on_the_demo_shop(
         "demo-wheel",
         "--json",
         "--no-pdf",
+        # One run of the suite: the flake check is tested elsewhere; this is the installation.
+        "--runs",
+        "1",
     ]
     env = _env(wheel_venv, tmp_path / "home", QAFORGE_USERNAME="demo", QAFORGE_PASSWORD="demo")
     p = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1700)

@@ -327,7 +327,7 @@ def _report(spec: SiteSpec, model: AppModel, base: str) -> str:
 
 @pytest.mark.timeout(300)
 @settings(
-    max_examples=5,
+    max_examples=4,
     deadline=None,
     derandomize=True,
     database=None,
