@@ -58,7 +58,7 @@ ProgressFn = Callable[[CrawlStats], None]
 RESOURCE_FAILED = "Failed to load resource"
 _ACTION_TIMEOUT_MS = 4000
 # Time the crawl may overrun its budget to finish the actions in flight and close the browser.
-_BUDGET_GRACE_S = 15.0
+_BUDGET_GRACE_S = 5.0
 _CLICKABLE = {"button", "tab", "menuitem", "switch"}
 
 
@@ -199,8 +199,8 @@ class Explorer:
 
         async with httpx.AsyncClient(timeout=5, auth=creds) as client:
             probes = [probe(client, s) for s in self.states.values() if s.reach_url]
-            if not await quietly(asyncio.gather(*probes), 30):
-                self._error("checking which pages need a login took over 30s: left unchecked")
+            if not await quietly(asyncio.gather(*probes), 15):
+                self._error("checking which pages need a login took over 15s: left unchecked")
         for state in self.states.values():
             if not state.reach_url and state.reach_path:
                 first = self.transitions.get(state.reach_path[0])
@@ -393,8 +393,10 @@ class Explorer:
                     break
                 except BrowserTimeout as exc:
                     # The page (or the whole renderer) stopped answering: throw the context
-                    # away, and the browser with it if even closing hangs.
-                    self._error(f"{self._where(work)}: {exc}")
+                    # away, and the browser with it if even closing hangs. Cut short by the
+                    # budget itself, it is no error: `stopped_by` says the budget ran out.
+                    if not self._limit_hit():
+                        self._error(f"{self._where(work)}: {exc}")
                     await self._discard(session, ctx, page)
                     ctx, page = None, None
                     break

@@ -30,7 +30,10 @@ _VOLATILE = [
     # Dates and times: 2026-12-01, 01/12/2026, 1 Dec 2026, Dec 1, 14:05.
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
     re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"),
-    re.compile(rf"\b\d{{1,2}}\s+({_MONTHS})\.?\b|\b({_MONTHS})\.?\s+\d{{1,2}}\b", re.I),
+    re.compile(
+        rf"\b\d{{1,2}}(st|nd|rd|th)?\s+({_MONTHS})\.?\b|\b({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?\b",
+        re.I,
+    ),
     re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\b"),
     # Counters in brackets: "Inbox (12)", "Cart [4]".
     re.compile(r"\(\d+\)|\[\d+\]"),

@@ -74,6 +74,7 @@ def test_times_dates_and_counters_are_volatile() -> None:
         "2026-12-01",
         "1/12/2026",
         "1 Dec 2026",
+        "Draft of 1st December 2026",
         "Dec 1",
         "14:05",
         "Inbox (12)",
