@@ -7,12 +7,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.http import QuietHandler, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,34 +27,20 @@ PAGES = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
         if self.headers.get("Authorization") != f"Basic {TOKEN}":
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="tracker"')
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.send_html(401, "", {"WWW-Authenticate": 'Basic realm="tracker"'})
             return
         body = PAGES.get(self.path.split("?")[0])
-        status = 200 if body else 404
         html = f"<!doctype html><html><head><title>Tracker</title></head><body>{body or 'no'}"
-        data = (html + "</body></html>").encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_html(200 if body else 404, html + "</body></html>")
 
 
 @pytest.fixture()
 def basic_app() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
+    with serve(_Handler) as url:
+        yield url
 
 
 @pytest.mark.timeout(400)

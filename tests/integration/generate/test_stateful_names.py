@@ -14,12 +14,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.http import QuietHandler, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,26 +61,16 @@ def _page(path: str) -> str | None:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
         html = _page(self.path.split("?")[0])
-        data = (html or "not found").encode()
-        self.send_response(200 if html else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_html(200 if html else 404, html or "not found")
 
 
 @pytest.fixture()
 def library() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
+    with serve(_Handler) as url:
+        yield url
 
 
 def _qaforge(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
