@@ -219,7 +219,9 @@ class Orchestrator:
 
         if request.strategy_params is not None:  # a full definition was given: use it as is
             return request
-        choice = await strategy_for_run(self.settings, request.app, requested=request.strategy)
+        choice = await strategy_for_run(
+            self.settings, request.app, requested=request.strategy, db=self.db
+        )
         return request.model_copy(
             update={
                 "strategy": choice.name,
@@ -349,7 +351,7 @@ class Orchestrator:
         outcome = finish_summary(run_id, dict(final), started, extra)
         from qaforge.learn.driver import finish_run
 
-        await finish_run(self.settings, run_id, outcome.summary)  # never raises
+        await finish_run(self.settings, run_id, outcome.summary, db=self.db)  # never raises
         await self.runs.transition(
             run_id,
             RunState.COMPLETED,

@@ -29,18 +29,27 @@ AUTO = "auto"
 
 
 async def strategy_for_run(
-    settings: Any, app: str, requested: str | None = None, seed: int | None = None
+    settings: Any,
+    app: str,
+    requested: str | None = None,
+    seed: int | None = None,
+    db: Database | None = None,
 ) -> StrategyChoice:
-    """The user's `--strategy` when given (not "auto"), else the learning loop's choice."""
+    """The user's `--strategy` when given (not "auto"), else the learning loop's choice.
+
+    `db` is the caller's open database (a driver running many runs shares one pool);
+    without it one is opened for the call.
+    """
     if requested and requested != AUTO:
         choice = StrategyChoice(name=requested, variant_id=None, method="requested")
     elif not settings.learning_enabled:
         return StrategyChoice(name=default_strategy_name(), variant_id=None)
     else:
         choice = StrategyChoice(name=default_strategy_name(), variant_id=None)
-    db: Database | None = None
+    own = db is None
     try:
-        db = Database(str(settings.database_url))
+        if db is None:
+            db = Database(str(settings.database_url))
         if choice.method == "requested":
             await ensure_tables(db)
             async with db.session() as s:
@@ -56,7 +65,7 @@ async def strategy_for_run(
         log.exception("learning loop unavailable; generating with %s", choice.name)
         return choice
     finally:
-        if db is not None:
+        if own and db is not None:
             await db.dispose()
 
 
@@ -85,17 +94,20 @@ async def record_run_generation(settings: Any, rec: GenerationRecord) -> int | N
             await db.dispose()
 
 
-async def finish_run(settings: Any, run_id: str, summary: dict[str, Any]) -> list[int]:
+async def finish_run(
+    settings: Any, run_id: str, summary: dict[str, Any], db: Database | None = None
+) -> list[int]:
     """Write a finished run's outcomes back (`record_outcomes`); never raises."""
     if not settings.learning_enabled:
         return []
-    db: Database | None = None
+    own = db is None
     try:
-        db = Database(str(settings.database_url))
+        if db is None:
+            db = Database(str(settings.database_url))
         return await record_outcomes(db, run_id, summary)
     except Exception:
         log.exception("could not write the outcomes of run %s back", run_id)
         return []
     finally:
-        if db is not None:
+        if own and db is not None:
             await db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,25 @@ class DatabaseRecorder:
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
+        self._db: Database | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _database(self) -> Database:
+        # One pool per event loop: recorders outlive loops in workers and tests, engines do
+        # not; and a pool per call opened a connection per concurrent task (100 runs at once
+        # ran PostgreSQL out of connections).
+        loop = asyncio.get_running_loop()
+        if self._db is None or self._loop is not loop:
+            self._db, self._loop = Database(self.database_url), loop
+        return self._db
 
     async def record(self, record: TaskRecord) -> None:
         """Record `record` if it is a generation; never raises (the agent's task is done)."""
         gen = generation_of(record)
         if gen is None and record.task_type == "evolve":
             return  # a failed generation: nothing was written
-        # A database per call: recorders outlive event loops in workers and tests, engines don't.
-        db: Database | None = None
         try:
-            db = Database(self.database_url)
+            db = self._database()
             if gen is not None:
                 await record_generation(db, gen)
             else:
@@ -69,9 +79,6 @@ class DatabaseRecorder:
                     )
         except Exception:
             log.exception("could not record the generation of run %s", record.run_id)
-        finally:
-            if db is not None:
-                await db.dispose()
 
 
 def make_recorder(settings: Any) -> GenerationRecorder:

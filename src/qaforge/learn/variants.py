@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qaforge.store.learning_tables import StrategyVariant, TestGeneration, UserFeedback
@@ -51,34 +53,42 @@ def default_strategy_name() -> str:
 
 
 async def seed_variants(session: AsyncSession) -> int:
-    """Insert the built-in variants that are missing; returns how many were added."""
+    """Insert the built-in variants that are missing; returns how many were added.
+
+    Runs started together seed at the same moment: the insert skips rows another session
+    added meanwhile (ON CONFLICT DO NOTHING) instead of failing on the unique key.
+    """
     existing = {(v.agent, v.name) for v in (await session.scalars(select(StrategyVariant))).all()}
     default = default_strategy_name()
-    added = 0
     groups = [
         (EVOLUTION, _builtin_strategies(), True),
         (OBSERVATION, CRAWL_POLICIES, True),
         (PROMPT, PROMPT_TEMPLATES, False),  # inactive until an LLM generates code
     ]
-    for agent, entries, active in groups:
-        for name, (description, params) in entries.items():
-            if (agent, name) in existing:
-                continue
-            session.add(
-                StrategyVariant(
-                    agent=agent,
-                    name=name,
-                    parameters=params,
-                    description=description,
-                    source="builtin",
-                    active=active,
-                    is_default=agent == EVOLUTION and name == default,
-                )
-            )
-            added += 1
-    if added:
-        await session.flush()
-    return added
+    rows: list[dict[str, Any]] = [
+        {
+            "agent": agent,
+            "name": name,
+            "parameters": params,
+            "description": description,
+            "source": "builtin",
+            "active": active,
+            "is_default": agent == EVOLUTION and name == default,
+        }
+        for agent, entries, active in groups
+        for name, (description, params) in entries.items()
+        if (agent, name) not in existing
+    ]
+    if not rows:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(StrategyVariant)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["agent", "name"])
+        .returning(StrategyVariant.id)
+    )
+    return len((await session.execute(stmt)).all())
 
 
 async def register_variant(

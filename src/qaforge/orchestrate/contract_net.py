@@ -17,6 +17,10 @@ from qaforge.bus.rpc import RpcClient
 class NoBidError(Exception):
     """Nobody bid for the task within the deadline."""
 
+    def __init__(self, message: str, refused: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.refused = refused
+
 
 @dataclass(frozen=True)
 class Bid:
@@ -96,7 +100,8 @@ async def allocate(
         why = f"{len(refused)} refused" if refused else "no answer"
         raise NoBidError(
             f"no agent bid for task {task.id} ({task.type}) within {window_s:.1f}s "
-            f"({why}; asked {asked})"
+            f"({why}; asked {asked})",
+            tuple(refused),
         )
     winner = max(bids, key=lambda b: (b.score, b.agent_id))
     for b in bids:

@@ -18,7 +18,7 @@ from qaforge.bus.messages import Message, MessageType
 from qaforge.bus.rpc import RpcClient
 from qaforge.bus.service import ResultStore
 from qaforge.bus.topics import type_topic
-from qaforge.orchestrate.contract_net import allocate
+from qaforge.orchestrate.contract_net import NoBidError, allocate
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,17 @@ class Dispatcher:
                 c for c in await self._candidates(task, agent_type) if c.id not in excluded
             ]
             watch: str | None = None
+            topic = type_topic(agent_type)
             if self.contract_net and len(candidates) >= 2:
-                award = await allocate(self.rpc, task, candidates, self.bid_window_s)
-                topic, watch = award.winner.inbox, award.winner.agent_id
-            else:
-                topic = type_topic(agent_type)
+                try:
+                    award = await allocate(self.rpc, task, candidates, self.bid_window_s)
+                    topic, watch = award.winner.inbox, award.winner.agent_id
+                except NoBidError as exc:
+                    if exc.refused:
+                        raise
+                    # Live agents too busy to answer a call for proposals in time can still
+                    # take the task from their type's queue; silence is not a refusal.
+                    log.info("%s; sending task %s to the %s queue", exc, task.id, agent_type)
             request = Message(
                 conversation_id=task.run_id or task.id,
                 sender=self.rpc.name,

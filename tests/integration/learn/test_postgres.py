@@ -77,3 +77,45 @@ def test_record_feedback_experiment_and_selection_on_postgres(pg_url: str) -> No
             await db.dispose()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_runs_seeding_at_the_same_moment_do_not_collide(
+    backend: str, tmp_path: pytest.TempPathFactory
+) -> None:
+    # Ten runs started together each seed the built-in variants on their own connection into
+    # an empty store: none may fail on the unique key, and each variant exists once.
+    schema = f"seed_{uuid.uuid4().hex[:10]}"
+    url = f"{PG}?options=-csearch_path%3D{schema}"
+    if backend == "postgresql":
+        with psycopg.connect(PG, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    else:
+        url = f"sqlite:///{tmp_path}/seed.db"
+
+    async def scenario() -> None:
+        setup = Database(url)
+        await ensure_tables(setup)
+        dbs = [Database(url) for _ in range(10)]
+
+        async def seed(d: Database) -> int:
+            async with d.session() as s:
+                return await seed_variants(s)
+
+        try:
+            async with setup.session() as s:
+                before = len(await list_variants(s))
+            added = await asyncio.gather(*(seed(d) for d in dbs))
+            async with setup.session() as s:
+                names = [(v.agent, v.name) for v in await list_variants(s)]
+            assert len(names) == len(set(names)) and before + sum(added) == len(names) > 0
+        finally:
+            for d in [setup, *dbs]:
+                await d.dispose()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        if backend == "postgresql":
+            with psycopg.connect(PG, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -112,3 +112,41 @@ async def test_silent_candidates_time_out_at_the_deadline(bus: MessageBus, tmp_p
             await allocate(rpc, _task(tmp_path), [ghost], window_s=0.3)
     finally:
         await rpc.close()
+
+
+async def test_silence_is_not_refusal_the_task_goes_to_the_type_queue(
+    bus: MessageBus, db: Database, tmp_path: Path
+) -> None:
+    # A window no agent can answer in: the live agents are too busy, not unwilling, so the
+    # dispatcher hands the task to their type's queue instead of failing the run.
+    agents = await _agents(bus, db, tmp_path, [(0.5, False), (0.9, False)])
+    rpc = RpcClient(bus, "orch")
+    await rpc.start()
+    try:
+        result = await Dispatcher(rpc, AgentRegistry(db), TaskStore(db), bid_window_s=0.001).call(
+            _task(tmp_path), "analysis"
+        )
+        assert result.ok
+        assert sum(a.metrics.tasks_done for a in agents) == 1
+        assert invocations(tmp_path / "run") == ["analyze", "analyze:done"]
+    finally:
+        await rpc.close()
+        for a in agents:
+            await a.stop(1)
+
+
+async def test_refusal_by_everyone_still_fails_the_dispatch(
+    bus: MessageBus, db: Database, tmp_path: Path
+) -> None:
+    agents = await _agents(bus, db, tmp_path, [(1.0, True), (1.0, True)])
+    rpc = RpcClient(bus, "orch")
+    await rpc.start()
+    try:
+        with pytest.raises(NoBidError, match="2 refused"):
+            await Dispatcher(rpc, AgentRegistry(db), TaskStore(db), bid_window_s=2.0).call(
+                _task(tmp_path), "analysis"
+            )
+    finally:
+        await rpc.close()
+        for a in agents:
+            await a.stop(1)
