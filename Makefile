@@ -28,8 +28,12 @@ typecheck: install
 	$(PY) -m mypy src
 
 # The wheel venv is prepared here (a failure stops make test), and the test uses that one.
+# Two xdist workers for two cores; tests of the session-wide demo run share one worker
+# (tests/conftest.py), so it is made once.
+PYTEST_WORKERS ?= 2
 pytest: install services
-	venv=$$(scripts/wheel-venv.sh) && QAFORGE_WHEEL_VENV="$$venv" $(PY) -m pytest -q -ra --durations=25
+	venv=$$(scripts/wheel-venv.sh) && QAFORGE_WHEEL_VENV="$$venv" $(PY) -m pytest -q -ra \
+		--durations=25 -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: install services lint typecheck pytest
 

@@ -1,11 +1,15 @@
 """Fault-detection benchmark (mutation score): does the generated suite notice real bugs?
 
-    .venv/bin/python benchmarks/faults.py [--bugs a,b] [--realapps datasette] [--json] [--record]
+    .venv/bin/python benchmarks/faults.py [--bugs a,b] [--realapps all|datasette,...]
+        [--json] [--record]
 
-Generates the suite once on the healthy demo shop, then runs the tests that passed there
-against each `--bug` variant; a fault is detected when one of them now fails. In the same run,
-the naive baseline (every page an httpx link crawler found must answer < 400) faces the same
-faults. With --realapps, the same for the seeded faults of ../shared/realapps apps.
+Generates the suite once on the healthy demo shop (the pipeline runs it twice there; the
+tests that passed both times are kept), runs the kept suite on the same healthy server twice
+more without a restart (false alarms and idempotence: the first run's data is still there),
+then runs it against each `--bug` variant; a fault is caught when a kept test now fails. In
+the same run, the naive baseline (every page an httpx link crawler found must answer < 400)
+faces the same faults. With --realapps, the same for the seeded faults of ../shared/realapps
+apps. A per-app table gives tests kept, both healthy pass rates, faults caught and the baseline.
 """
 
 from __future__ import annotations
@@ -92,6 +96,16 @@ def suite_detects(suite_dir: Path, url: str, passing: list[str], out: Path) -> l
     return sorted(t for t, c in run.cases.items() if c.outcome in {"failed", "error"})
 
 
+def healthy_reruns(suite_dir: Path, url: str, kept: list[str], out: Path) -> list[dict[str, Any]]:
+    """The kept suite twice more on the same healthy server: pass rate and failures of each."""
+    runs = []
+    for i in (1, 2):
+        failing = suite_detects(suite_dir, url, kept, out / f"healthy-{i}")
+        rate = 1.0 - len(failing) / len(kept) if kept else 0.0
+        runs.append({"pass_rate": rate, "failing": failing})
+    return runs
+
+
 def baseline_pages(url: str) -> list[str]:
     return [u for u, s in crawl_links(url, max_pages=60).pages if s < 400]
 
@@ -109,7 +123,10 @@ def baseline_detects(pages: list[str], base_old: str, base_new: str) -> list[str
     return bad
 
 
-def bench_demo(bugs: list[str], work: Path, settings: Settings | None) -> list[dict[str, Any]]:
+def bench_demo(
+    bugs: list[str], work: Path, settings: Settings | None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    suite_dir = work / "demo" / "tests"
     with DemoApp() as app:
         passing, run_id = generate(
             app.url,
@@ -118,9 +135,9 @@ def bench_demo(bugs: list[str], work: Path, settings: Settings | None) -> list[d
             "demo-shop",
             settings,
         )
+        reruns = healthy_reruns(suite_dir, app.url, passing, work / "demo")
         pages = baseline_pages(app.url)
         healthy = app.url
-    suite_dir = work / "demo" / "tests"
     rows = []
     for bug in bugs:
         with DemoApp(bug=bug) as app:
@@ -131,7 +148,7 @@ def bench_demo(bugs: list[str], work: Path, settings: Settings | None) -> list[d
         )
     if settings is not None:
         record_mutation_score(settings, run_id, rows)
-    return rows
+    return rows, {"app": "demo", "kept": len(passing), "healthy": reruns}
 
 
 def realapp(*args: str) -> subprocess.CompletedProcess[str]:
@@ -144,12 +161,15 @@ def realapp(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def bench_realapp(name: str, work: Path, settings: Settings | None) -> list[dict[str, Any]]:
+def bench_realapp(
+    name: str, work: Path, settings: Settings | None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     realapp("restore", name)
     started = realapp("start", name)
     info = json.loads([ln for ln in started.stdout.splitlines() if ln.startswith("{")][-1])
     try:
         passing, run_id = generate(info["url"], work / name, info.get("login"), name, settings)
+        reruns = healthy_reruns(work / name / "tests", info["url"], passing, work / name)
         pages = baseline_pages(info["url"])
     finally:
         realapp("stop", name)
@@ -172,13 +192,37 @@ def bench_realapp(name: str, work: Path, settings: Settings | None) -> list[dict
         rows.append({"app": name, "fault": fault, "qaforge": failing, "baseline": base})
     if settings is not None:
         record_mutation_score(settings, run_id, rows)
-    return rows
+    return rows, {"app": name, "kept": len(passing), "healthy": reruns}
+
+
+def realapp_names() -> list[str]:
+    out = realapp("list").stdout.splitlines()
+    return [json.loads(ln)["name"] for ln in out if ln.startswith("{")]
+
+
+def app_table(rows: list[dict[str, Any]], apps: list[dict[str, Any]]) -> Table:
+    """One row per app: kept tests, both healthy pass rates, faults caught, baseline caught."""
+    table = Table(title="Per app: false alarms on the healthy app and faults caught")
+    for col in ("app", "kept", "healthy 1", "healthy 2", "caught", "baseline"):
+        table.add_column(col)
+    for a in apps:
+        mine = [r for r in rows if r["app"] == a["app"]]
+        q = sum(1 for r in mine if r["qaforge"])
+        b = sum(1 for r in mine if r["baseline"])
+        table.add_row(
+            a["app"],
+            str(a["kept"]),
+            *(f"{h['pass_rate']:.0%} ({len(h['failing'])} failed)" for h in a["healthy"]),
+            f"{q}/{len(mine)}",
+            f"{b}/{len(mine)}",
+        )
+    return table
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--bugs", default=",".join(sorted(BUGS)))
-    ap.add_argument("--realapps", default="", help="comma-separated realapps names")
+    ap.add_argument("--realapps", default="", help="comma-separated realapps names, or all")
     ap.add_argument("--json", action="store_true")
     ap.add_argument(
         "--record",
@@ -189,11 +233,15 @@ def main() -> None:
     args = ap.parse_args()
     settings = load_settings() if args.record else None
     work = Path(tempfile.mkdtemp(prefix="qaforge-faults-"))
-    rows = bench_demo([b for b in args.bugs.split(",") if b], work, settings)
-    for name in [n for n in args.realapps.split(",") if n]:
-        rows += bench_realapp(name, work, settings)
+    rows, demo = bench_demo([b for b in args.bugs.split(",") if b], work, settings)
+    apps = [demo]
+    names = realapp_names() if args.realapps == "all" else args.realapps.split(",")
+    for name in [n for n in names if n]:
+        more, summary = bench_realapp(name, work, settings)
+        rows += more
+        apps.append(summary)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"faults": rows, "apps": apps}, indent=2))
         return
     table = Table(title="Seeded faults detected: qaforge suite vs naive status-code baseline")
     for col in ("app", "fault", "qaforge", "baseline"):
@@ -214,7 +262,9 @@ def main() -> None:
         f"{q}/{len(rows)} = {q / n:.0%}",
         f"{b}/{len(rows)} = {b / n:.0%}",
     )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print(app_table(rows, apps))
 
 
 if __name__ == "__main__":

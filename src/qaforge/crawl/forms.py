@@ -52,24 +52,31 @@ def concrete(value: str, unique: str) -> str:
 
 
 async def fill_form(page: Page, form: Form, values: dict[str, str], unique: str) -> None:
-    """Type `values` into the form's fields (the rest keep their defaults)."""
+    """Type `values` into the form's fields (the rest keep their defaults).
+
+    Only a control a user can see is set: a form may hold hidden copies of a field (a
+    template row, a control a script replaced), and acting on one waits out its timeout.
+    """
     for f in form.fields:
         if f.name not in values:
             continue
         value = concrete(values[f.name], unique)
         scope = page.locator(form_selector(form)).first
-        target = scope.locator(f"[name={json.dumps(f.name)}]")
+        selector = f"[name={json.dumps(f.name)}]"
+        if f.type == "radio":
+            if not value:
+                continue
+            selector = f"input[type=radio][name={json.dumps(f.name)}][value={json.dumps(value)}]"
+        target = scope.locator(selector).filter(visible=True)
+        if await target.count() == 0:
+            continue  # not shown to a user: its default stands
         if f.type == "checkbox":
             if value:
                 await target.first.check(timeout=3000)
             else:
                 await target.first.uncheck(timeout=3000)
         elif f.type == "radio":
-            if value:
-                radio = scope.locator(
-                    f"input[type=radio][name={json.dumps(f.name)}][value={json.dumps(value)}]"
-                )
-                await radio.first.check(timeout=3000)
+            await target.first.check(timeout=3000)
         elif f.type == "select":
             await target.first.select_option(value=value, timeout=3000)
         elif f.type not in _TEXTLIKE_SKIP:

@@ -124,8 +124,14 @@ def suite_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment of the suite's pytest: ours, with HTTP credentials given to qaforge
     (`--http-credentials`) as the one pair of variables a generated suite reads (DESIGN §7).
 
-    Credentials travel only in the environment, never on the command line or in a file."""
-    env = dict(environ)
+    Credentials travel only in the environment, never on the command line or in a file.
+    A caller's own pytest state (an xdist worker's id, the current test) is not passed on:
+    the suite's pytest is a session of its own."""
+    env = {
+        k: v
+        for k, v in environ.items()
+        if not (k.startswith("PYTEST_XDIST_") or k == "PYTEST_CURRENT_TEST")
+    }
     basic = env.get("QAFORGE_HTTP_CREDENTIALS", "")
     user, sep, password = basic.partition(":")
     if sep and not (env.get("QAFORGE_USERNAME") and env.get("QAFORGE_PASSWORD")):

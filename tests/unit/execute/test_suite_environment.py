@@ -22,3 +22,16 @@ def test_an_explicit_pair_wins_and_nothing_is_invented() -> None:
     )
     assert (env["QAFORGE_USERNAME"], env["QAFORGE_PASSWORD"]) == ("u", "p")
     assert "QAFORGE_USERNAME" not in suite_environment({"PATH": "/bin"})
+
+
+def test_a_calling_pytest_workers_state_is_not_passed_to_the_suite() -> None:
+    env = suite_environment(
+        {
+            "PYTEST_XDIST_WORKER": "gw1",
+            "PYTEST_XDIST_TESTRUNUID": "abc",
+            "PYTEST_CURRENT_TEST": "t.py::x (call)",
+            "PYTEST_ADDOPTS": "-p no:cacheprovider",
+            "PATH": "/bin",
+        }
+    )
+    assert env == {"PYTEST_ADDOPTS": "-p no:cacheprovider", "PATH": "/bin"}
