@@ -387,9 +387,17 @@ class Explorer:
                 except _SessionLost:
                     await self._discard(session, ctx, page)
                     ctx, page = None, None
-                    if attempt == 0 and await self._relogin(session):
-                        continue
-                    self._error(f"{self._where(work)}: logged out, and logging in again failed")
+                    if attempt == 0:
+                        if await self._relogin(session):
+                            continue
+                        self._error(f"{self._where(work)}: logged out, and logging in again failed")
+                    else:
+                        # Logged in afresh, the action still ends on the login page: it is
+                        # the action that ends the session (or needs rights we lack).
+                        self._error(
+                            f"{self._where(work)}: leads to the login page even after logging "
+                            "in again; skipped"
+                        )
                     break
                 except BrowserTimeout as exc:
                     # The page (or the whole renderer) stopped answering: throw the context
