@@ -28,12 +28,10 @@ typecheck: install
 	$(PY) -m mypy src
 
 # The wheel venv is prepared here (a failure stops make test), and the test uses that one.
-# Two xdist workers for two cores; tests of the session-wide demo run share one worker
-# (tests/conftest.py), so it is made once.
-PYTEST_WORKERS ?= 2
+# One pytest process: the browser tests are CPU-bound, and two xdist workers (each running
+# generated suites on two workers of their own) on two cores were slower, not faster.
 pytest: install services
-	venv=$$(scripts/wheel-venv.sh) && QAFORGE_WHEEL_VENV="$$venv" $(PY) -m pytest -q -ra \
-		--durations=25 -n $(PYTEST_WORKERS) --dist loadgroup
+	venv=$$(scripts/wheel-venv.sh) && QAFORGE_WHEEL_VENV="$$venv" $(PY) -m pytest -q -ra --durations=25
 
 test: install services lint typecheck pytest
 

@@ -59,6 +59,9 @@ RESOURCE_FAILED = "Failed to load resource"
 _ACTION_TIMEOUT_MS = 4000
 # Time the crawl may overrun its budget to finish the actions in flight and close the browser.
 _BUDGET_GRACE_S = 5.0
+# Exploring stops this much before the budget (at most a tenth of it): work in flight, closing
+# the browser and the login probe then fit inside --time-budget instead of after it.
+_WRAP_UP_S = 10.0
 _CLICKABLE = {"button", "tab", "menuitem", "switch"}
 
 
@@ -149,7 +152,7 @@ class Explorer:
             await self._authenticate(session)
             # The workers stop themselves at the budget; this is the backstop for anything
             # that slipped past the per-action deadlines.
-            remaining = self.limits.time_budget_s - (time.monotonic() - self._started)
+            remaining = self._explore_budget_s - (time.monotonic() - self._started)
             try:
                 await asyncio.wait_for(
                     self._explore(session), timeout=max(1.0, remaining) + 2 * _BUDGET_GRACE_S
@@ -347,7 +350,7 @@ class Explorer:
             return "max-states"
         if self.stats.actions >= self.limits.max_actions:
             return "max-actions"
-        if time.monotonic() - self._started >= self.limits.time_budget_s:
+        if time.monotonic() - self._started >= self._explore_budget_s:
             return "time-budget"
         return ""
 
@@ -428,8 +431,14 @@ class Explorer:
     def _work_deadline(self) -> float:
         """Seconds one piece of work may take: a few page loads, never far past the budget."""
         per_work = max(30.0, 3 * self.limits.page_timeout_ms / 1000)
-        left = self.limits.time_budget_s - (time.monotonic() - self._started)
+        left = self._explore_budget_s - (time.monotonic() - self._started)
         return max(5.0, min(per_work, left + _BUDGET_GRACE_S))
+
+    @property
+    def _explore_budget_s(self) -> float:
+        """The part of the time budget spent exploring; the rest is for wrapping up."""
+        budget = self.limits.time_budget_s
+        return budget - min(_WRAP_UP_S, budget / 10)
 
     def _where(self, work: _Work) -> str:
         source = self.states.get(work.state_id)
