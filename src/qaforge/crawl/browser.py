@@ -137,14 +137,17 @@ async def _block_media(route: Route) -> None:
         await route.continue_()
 
 
-async def settle(page: Page, quiet_ms: int = 120, max_ms: int = 2500) -> None:
-    """Wait until no fetch/XHR is in flight and the DOM has been quiet for `quiet_ms`."""
-    # A page that never settles (a ticking clock, a poll) is still observable.
-    with contextlib.suppress(BrowserTimeout):
-        await within(_settled(page, quiet_ms, max_ms), max_ms / 1000 + 2, "the page")
+async def settle(page: Page, quiet_ms: int = 120, max_ms: int = 2500) -> bool:
+    """Wait until no fetch/XHR is in flight and the DOM has been quiet for `quiet_ms`; whether
+    it got there (False: a live page, such as a ticking clock or a poll)."""
+    # A page that never settles is still observable, so not settling is no error.
+    try:
+        return await within(_settled(page, quiet_ms, max_ms), max_ms / 1000 + 2, "the page")
+    except BrowserTimeout:
+        return False
 
 
-async def _settled(page: Page, quiet_ms: int, max_ms: int) -> None:
+async def _settled(page: Page, quiet_ms: int, max_ms: int) -> bool:
     try:
         await page.wait_for_function(
             """([quiet]) => { const q = window.__qaforge; if (!q) return true;
@@ -156,4 +159,5 @@ async def _settled(page: Page, quiet_ms: int, max_ms: int) -> None:
     except PlaywrightError as exc:
         if is_crash(exc):
             raise
-        # A page that never settles (a ticking clock, a poll) is still observable.
+        return False
+    return True

@@ -57,6 +57,8 @@ from qaforge.models import (
 ProgressFn = Callable[[CrawlStats], None]
 RESOURCE_FAILED = "Failed to load resource"
 _ACTION_TIMEOUT_MS = 4000
+# How much later than the first visit a revisit of a live page acts and looks.
+_LIVE_LINGER_S = 1.0
 # Time the crawl may overrun its budget to finish the actions in flight and close the browser.
 _BUDGET_GRACE_S = 5.0
 # Exploring stops this much before the budget (at most a tenth of it): work in flight, closing
@@ -540,27 +542,37 @@ class Explorer:
         )
 
     async def _goto(self, page: Page, url: str) -> int | None:
-        resp = await page.goto(url, wait_until="domcontentloaded")
-        await settle(page)
-        return resp.status if resp is not None else None
+        return (await self._goto_live(page, url))[0]
 
-    async def _reach(self, page: Page, state: State) -> None:
-        """Bring `page` to `state`, by URL or by replaying its path."""
+    async def _goto_live(self, page: Page, url: str) -> tuple[int | None, bool]:
+        """Load `url`: its status, and whether the page is live (its DOM never settled)."""
+        resp = await page.goto(url, wait_until="domcontentloaded")
+        live = not await settle(page)
+        return (resp.status if resp is not None else None), live
+
+    async def _reach(self, page: Page, state: State, linger_s: float = 0.0) -> bool:
+        """Bring `page` to `state`, by URL or by replaying its path; whether the page is live.
+
+        On a live page each replayed action waits `linger_s` first, so that a text fixed at
+        the moment of the action ("Shown at tick 25") differs from the first visit's."""
         if state.reach_url:
-            await self._goto(page, state.reach_url)
+            _, live = await self._goto_live(page, state.reach_url)
         else:
             root = self.states.get(self.transitions[state.reach_path[0]].source)
             if root is None or not root.reach_url:
                 raise PlaywrightError(f"no way to reach state {state.id}")
-            await self._goto(page, root.reach_url)
+            _, live = await self._goto_live(page, root.reach_url)
             for tid in state.reach_path:
                 t = self.transitions[tid]
                 src = self.states[t.source]
+                if live and linger_s:
+                    await asyncio.sleep(linger_s)
                 await self._perform(page, src, t.action)
         if self._creds and self.target.auth.login_url and not _is_login_state(state):
             login_url = urljoin(self.target.url, self.target.auth.login_url)
             if await still_on_login(page, login_url):
                 raise _SessionLost()
+        return live
 
     async def _do(self, page: Page, work: _Work) -> None:
         action = work.action
@@ -751,11 +763,15 @@ class Explorer:
         """Visit the state again; keep only texts seen both times, and check its URL works."""
         try:
             if state.reach_url:
-                await self._goto(page, state.reach_url)
+                _, live = await self._goto_live(page, state.reach_url)
             elif state.reach_path:
-                await self._reach(page, state)
+                live = await self._reach(page, state, linger_s=_LIVE_LINGER_S)
             else:
                 return
+            if live:
+                # Two snapshots taken as quickly as the first visit's show the same counter
+                # and clock: waiting a moment lets texts that change with time differ.
+                await asyncio.sleep(_LIVE_LINGER_S)
             self.stats.pages_loaded += 1
             second = await take_snapshot(page, verify=False)
         except PlaywrightError as exc:

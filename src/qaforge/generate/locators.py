@@ -10,13 +10,24 @@ class LocatorChooser:
 
     def __init__(self, model: AppModel, priority: list[str]) -> None:
         self.priority = [str(p) for p in priority]
-        self.elements: dict[str, Element] = {}
+        # Ids are stable across instances of a template, and numbers are left out of them, so
+        # one id can name different controls ("Details of row 10" here, "... row 20" there).
+        self.elements: dict[str, list[Element]] = {}
         for state in model.states:
             for el in state.elements:
-                self.elements.setdefault(el.id, el)
+                self.elements.setdefault(el.id, []).append(el)
+
+    def element(self, step: Step) -> Element | None:
+        """The model's element the step acts on: among those with its id, the one it names."""
+        found = self.elements.get(step.element_id or "", [])
+        for el in found:
+            if step.locator is not None and step.locator in el.locators:
+                return el
+        named = [el for el in found if step.text and el.name == step.text]
+        return (named or found or [None])[0]
 
     def candidates(self, step: Step) -> list[Locator]:
-        el = self.elements.get(step.element_id or "")
+        el = self.element(step)
         cands = list(el.locators) if el else []
         if step.locator is not None and all(c != step.locator for c in cands):
             cands.append(step.locator)

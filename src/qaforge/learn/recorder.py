@@ -54,6 +54,10 @@ class DatabaseRecorder:
         # ran PostgreSQL out of connections).
         loop = asyncio.get_running_loop()
         if self._db is None or self._loop is not loop:
+            if self._db is not None:
+                # The old loop's connections cannot be closed from this one: drop the pool
+                # without touching them (SQLAlchemy's way for a pool that changed owner).
+                self._db.engine.sync_engine.dispose(close=False)
             self._db, self._loop = Database(self.database_url), loop
         return self._db
 

@@ -84,6 +84,28 @@ def test_chooser_follows_the_strategy_and_uses_only_unique_candidates() -> None:
     assert text_first.choose(step).strategy == LocatorStrategy.ROLE  # text is not unique
 
 
+def test_an_id_shared_by_two_controls_keeps_each_steps_own_control() -> None:
+    # Ids leave numbers out, so "Details of row 10" on one state and "Details of row 20" on
+    # another share one; a step on the second must not be given the first's locator.
+    def button(name: str) -> Element:
+        loc = Locator(strategy=LocatorStrategy.ROLE, value="button", name=name, count=1)
+        return Element(id="same", role="button", name=name, locators=[loc])
+
+    first, second = button("Details of row 10"), button("Details of row 20")
+    model = AppModel(
+        target=Target(url="http://x"),
+        states=[
+            State(id="a", url="http://x/t", url_template="/t", elements=[first]),
+            State(id="b", url="http://x/t", url_template="/t", elements=[second]),
+        ],
+    )
+    chooser = LocatorChooser(model, ["role"])
+    step = Step(kind=StepKind.EXPECT_VISIBLE, element_id="same", locator=second.locators[0])
+    assert chooser.choose(step) == second.locators[0]
+    by_text = Step(kind=StepKind.EXPECT_VISIBLE, element_id="same", text="Details of row 20")
+    assert chooser.choose(by_text) == second.locators[0]
+
+
 def test_strategies_registry() -> None:
     reg = StrategyRegistry()
     assert {"balanced", "strict", "resilient"} <= set(reg.names())
