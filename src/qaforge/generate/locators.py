@@ -24,7 +24,7 @@ class LocatorChooser:
             if step.locator is not None and step.locator in el.locators:
                 return el
         named = [el for el in found if step.text and el.name == step.text]
-        return (named or found or [None])[0]
+        return next(iter(named or found), None)
 
     def candidates(self, step: Step) -> list[Locator]:
         el = self.element(step)
