@@ -222,6 +222,8 @@ class Transition(_Model):
     # Texts that appeared after the action and were not on the source (flash messages,
     # validation messages, a dialog's heading).
     appeared_texts: list[str] = Field(default_factory=list)
+    # Fields of a valid submission whose unique value the page it led to shows (round trip).
+    echoed_fields: list[str] = Field(default_factory=list)
     invalid_fields: list[str] = Field(default_factory=list)
     target_url: str | None = None
     kept: bool = True

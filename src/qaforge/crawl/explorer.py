@@ -31,7 +31,7 @@ from qaforge.crawl.auth import (
 )
 from qaforge.crawl.browser import CLOSE_TIMEOUT_S, BrowserSession, is_crash, settle
 from qaforge.crawl.deadline import BrowserTimeout, quietly, within
-from qaforge.crawl.forms import fill_form, planned_values, submit_form
+from qaforge.crawl.forms import echoed_fields, fill_form, planned_values, submit_form
 from qaforge.crawl.observe import Snapshot, resolve, take_snapshot, to_state, volatile_free
 from qaforge.crawl.scope import Scope
 from qaforge.crawl.stability import mark_unstable
@@ -914,9 +914,12 @@ class Explorer:
         else:
             outcome = Outcome.NO_CHANGE
         appeared: list[str] = []
+        echoed: list[str] = []
         if after is not None:
             seen = set(before.texts)
             appeared = [t for t in after.texts if t not in seen][:20]
+            if action.kind == ActionKind.FILL_SUBMIT and action.variant == "valid":
+                echoed = echoed_fields(action.values, after.texts, self.unique)
         transition = Transition(
             id=tid,
             source=source.id,
@@ -926,6 +929,7 @@ class Explorer:
             http_status=obs.status,
             console_errors=obs.console,
             appeared_texts=appeared,
+            echoed_fields=echoed,
             # Fields marked invalid only mean something when the submit kept us on the page.
             invalid_fields=list(after.invalid) if after and not moved else [],
             target_url=normalize_url(obs.url),

@@ -7,7 +7,7 @@ import json
 from playwright.async_api import Locator as PWLocator
 from playwright.async_api import Page
 
-from qaforge.generate.data import TEST_PASSWORD, placeholder_for, valid_value
+from qaforge.generate.data import TEST_PASSWORD, UNIQUE_TEXT, placeholder_for, valid_value
 from qaforge.models import Form
 
 _TEXTLIKE_SKIP = {"checkbox", "radio", "select", "file", "hidden", "submit", "button", "reset"}
@@ -47,8 +47,21 @@ def concrete(value: str, unique: str) -> str:
     return (
         value.replace("{unique_email}", f"qa.{unique}@example.com")
         .replace("{unique_username}", f"qa_{unique}")
+        .replace("{unique_text}", f"qa-{unique}")
         .replace("{password}", TEST_PASSWORD)
     )
+
+
+def echoed_fields(values: dict[str, str], texts: list[str], unique: str) -> list[str]:
+    """Fields whose unique typed value a text of the page shows (the app kept what was sent)."""
+    out = []
+    for name, value in values.items():
+        if value != UNIQUE_TEXT:
+            continue
+        typed = concrete(value, unique)
+        if any(typed in t for t in texts):
+            out.append(name)
+    return out
 
 
 async def fill_form(page: Page, form: Form, values: dict[str, str], unique: str) -> None:

@@ -20,6 +20,7 @@ BUGS: dict[str, str] = {
     "dialog-broken": "'Open details' does nothing",
     "load-more-broken": "'Load more' does nothing",
     "contact-no-flash": "the contact form redirects without its thanks message",
+    "saved-name-truncated": "a product added in the admin loses the last letter of its name",
 }
 
 

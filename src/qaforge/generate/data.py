@@ -239,6 +239,11 @@ def invalid_value(field: FormField) -> str | None:
     return None
 
 
+UNIQUE_TEXT = "{unique_text}"
+# Free-text kinds whose value an app typically shows back (a title, a name, a comment).
+_ECHOED_KINDS = {"text", "subject", "message", "name"}
+
+
 def placeholder_for(field: FormField) -> str | None:
     """A run-time placeholder (e.g. `{unique_email}`) for values that must differ per test run."""
     kind = _kind(field)
@@ -246,4 +251,17 @@ def placeholder_for(field: FormField) -> str | None:
         return "{unique_email}"
     if kind == "username":
         return "{unique_username}"
+    if kind in _ECHOED_KINDS and field.type in {"text", "textarea", ""} and _fits_unique(field):
+        # A value no page shows unless this submission put it there: the round-trip oracle
+        # looks for it where the app leads.
+        return UNIQUE_TEXT
     return None
+
+
+def _fits_unique(field: FormField) -> bool:
+    """Whether `qa-` + a 10-character token satisfies the field's own constraints."""
+    return (
+        not field.pattern
+        and (field.minlength or 0) <= len("qa-") + 6
+        and (field.maxlength is None or field.maxlength >= len("qa-") + 10)
+    )

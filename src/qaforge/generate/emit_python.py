@@ -18,6 +18,7 @@ from qaforge.models import Locator, LocatorStrategy, Scenario, Step, StepKind
 _DATA = {
     "{unique_email}": '"qa." + unique + "@example.com"',
     "{unique_username}": '"qa_" + unique',
+    "{unique_text}": '"qa-" + unique',
     "{password}": py_str(TEST_PASSWORD),
 }
 
@@ -130,6 +131,9 @@ class PythonEmitter:
                 return [f"expect(page).to_have_url(re.compile({py_str(step.url or '')}))"]
             case StepKind.EXPECT_VISIBLE if expr:
                 return [f"expect({expr}).to_be_visible()"]
+            case StepKind.EXPECT_TEXT if step.data in _DATA:
+                # What the test typed, anywhere in a text ('The book "qa-…" was added').
+                return [f"expect(page.get_by_text({_DATA[step.data or '']}).first).to_be_visible()"]
             case StepKind.EXPECT_TEXT:
                 return [
                     f"expect(page.get_by_text({py_str(step.text or '')}, exact=True)"

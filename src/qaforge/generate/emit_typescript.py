@@ -81,6 +81,10 @@ class TypeScriptEmitter:
                 return [f"await expect(page).toHaveURL(new RegExp({ts_str(step.url or '')}));"]
             case StepKind.EXPECT_VISIBLE if expr:
                 return [f"await expect({expr}).toBeVisible();"]
+            case StepKind.EXPECT_TEXT if step.data in _DATA:
+                return [
+                    f"await expect(page.getByText({_DATA[step.data or '']}).first()).toBeVisible();"
+                ]
             case StepKind.EXPECT_TEXT:
                 return [
                     f"await expect(page.getByText({ts_str(step.text or '')}, "

@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from qaforge.crawl.stability import is_volatile_text
 from qaforge.crawl.urltemplate import normalize_url
+from qaforge.generate.data import UNIQUE_TEXT
 from qaforge.models import (
     SCHEMA_VERSION,
     ActionKind,
@@ -336,6 +338,10 @@ class Requirements:
             if not act:
                 continue
             steps = [*self.reach_steps(src), *act, *self.expect_state(dst, arrived=t.target_url)]
+            shown = self.shown_after_following(t, dst)
+            if shown:
+                # list → detail: the item a link names is the item the page then shows.
+                steps.append(Step(kind=StepKind.EXPECT_TEXT, text=shown, state_id=dst.id))
             label = t.action.label or "the link"
             out.append(
                 self.scenario(
@@ -349,9 +355,27 @@ class Requirements:
                     [t.id],
                     src.url_template,
                     src.requires_login or dst.requires_login,
+                    tags=["oracle:list-detail"] if shown else None,
                 )
             )
         return out
+
+    def shown_after_following(self, t: Transition, dst: State) -> str | None:
+        """The link's own text when the instance it led to shows it (a title, a name).
+
+        Only for templates with a variable part (one of many items), on the very instance
+        the crawl recorded, and never for a text that changes with time or data."""
+        label = t.action.label or ""
+        if "{" not in dst.url_template or len(label) < 3 or is_volatile_text(label):
+            return None
+        if not t.target_url or normalize_url(t.target_url) != normalize_url(dst.url):
+            return None
+        if label not in dst.stable_texts:
+            return None
+        others = [s for s in self.templates.get(dst.url_template, []) if s.id != dst.id]
+        if others and all(label in o.stable_texts for o in others):
+            return None  # every item shows it: it names no item
+        return label
 
     def forms(self) -> list[Scenario]:
         out = []
@@ -380,9 +404,16 @@ class Requirements:
                         if text in stable and not any(s.text == text for s in expects):
                             expects.append(Step(kind=StepKind.EXPECT_TEXT, text=text))
                             break
+                typed = {st.data for st in act if st.kind == StepKind.FILL}
+                round_trip = bool(t.echoed_fields) and UNIQUE_TEXT in typed
+                if round_trip:
+                    # The oracle that sees data: what this test typed comes back.
+                    expects.append(Step(kind=StepKind.EXPECT_TEXT, data=UNIQUE_TEXT))
                 if not expects:
                     continue
                 then = f"I see {dst.url_template}" if dst else "the submission is accepted"
+                if round_trip:
+                    then += " showing what I entered"
                 out.append(
                     self.scenario(
                         ScenarioKind.FORM_VALID,
@@ -395,6 +426,7 @@ class Requirements:
                         [t.id],
                         src.url_template,
                         src.requires_login,
+                        tags=["oracle:round-trip"] if round_trip else None,
                     )
                 )
             else:

@@ -67,6 +67,14 @@ def pass_rate(tests: dict[str, int]) -> float:
     return round(tests["passed"] / denom, 4) if denom > 0 else 1.0
 
 
+def oracle_of(scenario: Scenario | None) -> str:
+    """The oracle a test's assertions come from: a data oracle's name, else its scenario kind."""
+    if scenario is None:
+        return "test"
+    tags = [t.split(":", 1)[1] for t in scenario.tags if t.startswith("oracle:")]
+    return tags[0] if tags else scenario.kind.value
+
+
 def build_summary(
     model: AppModel,
     scenarios: list[Scenario],
@@ -81,6 +89,7 @@ def build_summary(
     findings = [f.model_dump() for f in model.findings]
     seen = {(f["kind"], f["where"]) for f in findings}
     by_test = {t.test_id: t for t in suite.tests} if suite else {}
+    by_scenario = {sc.id: sc for sc in scenarios}
     for r in results.results if results else []:
         if r.outcome == TestOutcome.APP_DEFECT:
             gt = by_test.get(r.test_id)
@@ -92,7 +101,8 @@ def build_summary(
                     {
                         "kind": "test-failure",
                         "where": where,
-                        "detail": r.message.splitlines()[0][:300],
+                        "detail": f"[{oracle_of(by_scenario.get(gt.scenario_id) if gt else None)}] "
+                        + r.message.splitlines()[0][:300],
                     }
                 )
     total = round(sum(v for k, v in durations.items() if k != "total"), 3)

@@ -1,0 +1,64 @@
+"""Data oracles on the demo shop: the healthy shop passes them, the seeded bug fails them."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from qaforge.config import Settings
+from qaforge.demoapp.launcher import DemoApp
+from qaforge.execute.engine import combine, load_suite
+from qaforge.execute.runner import run_pytest
+from qaforge.models import TestOutcome
+
+pytestmark = pytest.mark.browser
+
+ROUND_TRIP = 'expect(page.get_by_text("qa-" + unique).first).to_be_visible()'
+
+
+def _outcomes(suite_dir: Path, files: list[str], app: DemoApp, out: Path) -> dict[str, str]:
+    suite = load_suite(suite_dir / "suite.json")
+    suite.tests = [t for t in suite.tests if t.file in files]
+
+    async def go() -> dict[str, str]:
+        run = await run_pytest(suite_dir, app.url, out, Settings(home=out / "home"), 0, files, 1)
+        results, _ = combine(suite, [run], out)
+        return {r.test_id: r.outcome.value for r in results}
+
+    return asyncio.run(go())
+
+
+def test_round_trip_passes_on_the_healthy_shop_and_catches_an_altered_save(
+    demo_suite_dir: Path,
+    demo_app: DemoApp,
+    demo_app_with_bug: Callable[[str], DemoApp],
+    demo_credentials: None,
+    tmp_path: Path,
+) -> None:
+    suite = tmp_path / "tests"
+    shutil.copytree(demo_suite_dir, suite)
+    (suite / "quarantine.json").unlink(missing_ok=True)
+    files = sorted(p.name for p in suite.glob("test_*.py") if ROUND_TRIP in p.read_text())
+    # The admin's "add product" form shows the new product's name on the page it leads to.
+    assert "test_admin.py" in files, sorted(p.name for p in suite.glob("test_*.py"))
+    round_trips = [
+        t.test_id
+        for t in load_suite(suite / "suite.json").tests
+        if t.file in files
+        and ROUND_TRIP in (suite / t.file).read_text().split(t.function, 1)[1].split("\ndef ", 1)[0]
+    ]
+    assert round_trips
+
+    healthy = _outcomes(suite, files, demo_app, tmp_path / "healthy")
+    assert all(healthy[t] == TestOutcome.PASSED.value for t in round_trips), healthy
+    # Run twice against the same server: the first run's product does not make the second pass
+    # or fail by accident (each run types its own value).
+    again = _outcomes(suite, files, demo_app, tmp_path / "again")
+    assert all(again[t] == TestOutcome.PASSED.value for t in round_trips), again
+
+    broken = _outcomes(suite, files, demo_app_with_bug("saved-name-truncated"), tmp_path / "bug")
+    assert all(broken[t] != TestOutcome.PASSED.value for t in round_trips), broken

@@ -1,0 +1,163 @@
+"""Oracles that see data: a submitted unique value comes back where the app leads (round trip);
+the item a list links to is the item its page shows (list → detail)."""
+
+from __future__ import annotations
+
+from qaforge.crawl.forms import concrete, echoed_fields
+from qaforge.generate.data import UNIQUE_TEXT, placeholder_for
+from qaforge.generate.emit_python import PythonEmitter
+from qaforge.generate.locators import LocatorChooser
+from qaforge.generate.scenarios import derive_scenarios
+from qaforge.generate.strategy import get_strategy
+from qaforge.models import (
+    Action,
+    ActionKind,
+    AppModel,
+    Element,
+    Form,
+    FormField,
+    Locator,
+    LocatorStrategy,
+    Outcome,
+    ScenarioKind,
+    State,
+    StepKind,
+    Target,
+    Transition,
+)
+from qaforge.report.summary import oracle_of
+
+
+def test_free_text_gets_a_unique_value_only_where_the_field_allows_it() -> None:
+    assert placeholder_for(FormField(name="title")) == UNIQUE_TEXT
+    assert placeholder_for(FormField(name="body", type="textarea", tag="textarea")) == UNIQUE_TEXT
+    assert placeholder_for(FormField(name="title", pattern=r"[A-Z]+")) is None
+    assert placeholder_for(FormField(name="code", maxlength=5)) is None
+    assert placeholder_for(FormField(name="bio", tag="textarea", minlength=30)) is None
+    assert placeholder_for(FormField(name="name", label="Product name")) == UNIQUE_TEXT
+    assert placeholder_for(FormField(name="full_name")) is None  # a person's name stays one
+    assert concrete(UNIQUE_TEXT, "ab12cd") == "qa-ab12cd"
+
+
+def test_echoed_fields_are_those_whose_typed_value_the_page_shows() -> None:
+    values = {"title": UNIQUE_TEXT, "note": UNIQUE_TEXT, "email": "{unique_email}"}
+    shown = ['The book "qa-ab12cd" was added successfully.', "qa.ab12cd@example.com"]
+    assert echoed_fields(values, shown, "ab12cd") == ["title", "note"]
+    assert echoed_fields(values, ['The book "qa-ab12c" was added.'], "ab12cd") == []
+    assert echoed_fields({"title": "Sample text"}, ["Sample text"], "ab12cd") == []
+
+
+def _model(echoed: list[str]) -> AppModel:
+    def el(eid: str, role: str, name: str) -> Element:
+        loc = Locator(strategy=LocatorStrategy.ROLE, value=role, name=name, count=1)
+        return Element(id=eid, role=role, name=name, locators=[loc])
+
+    title = FormField(name="title", element_id="t")
+    form = Form(id="f", action="/books/add", method="post", fields=[title], submit="s")
+    add = State(
+        id="add",
+        url="http://x/books/add",
+        url_template="/books/add",
+        reach_url="http://x/books/add",
+        elements=[el("t", "textbox", "Title"), el("s", "button", "Save")],
+        forms=[form],
+        stable_texts=["Add book", "Save"],
+    )
+    books = State(
+        id="books",
+        url="http://x/books",
+        url_template="/books",
+        reach_url="http://x/books",
+        elements=[el("h", "heading", "Books")],
+        stable_texts=["Books"],
+    )
+    save = Transition(
+        id="tr",
+        source="add",
+        target="books",
+        action=Action(
+            kind=ActionKind.FILL_SUBMIT,
+            form_id="f",
+            element_id="s",
+            values={"title": UNIQUE_TEXT},
+            variant="valid",
+            label="Save (valid)",
+        ),
+        outcome=Outcome.NAVIGATED,
+        target_url="http://x/books",
+        echoed_fields=echoed,
+    )
+    return AppModel(target=Target(url="http://x/"), states=[add, books], transitions=[save])
+
+
+def test_a_form_whose_value_came_back_asserts_it_in_the_generated_test() -> None:
+    model = _model(["title"])
+    [valid] = [s for s in derive_scenarios(model) if s.kind == ScenarioKind.FORM_VALID]
+    assert "oracle:round-trip" in valid.tags
+    assert valid.then.endswith("showing what I entered")
+    fills = [s for s in valid.steps if s.kind == StepKind.FILL]
+    checks = [s for s in valid.steps if s.kind == StepKind.EXPECT_TEXT and s.data]
+    assert [s.data for s in fills] == [UNIQUE_TEXT] and len(checks) == 1
+    strategy = get_strategy("balanced")
+    emitter = PythonEmitter(strategy, LocatorChooser(model, list(strategy.locator_priority)))
+    code = emitter.test_function(valid, "test_it")
+    assert 'fill("qa-" + unique)' in code
+    assert 'expect(page.get_by_text("qa-" + unique).first).to_be_visible()' in code
+    assert "unique: str" in code
+    # A failure of this test is reported under the oracle that caught it.
+    assert oracle_of(valid) == "round-trip"
+
+
+def test_no_round_trip_is_invented_when_the_value_was_not_shown() -> None:
+    [valid] = [s for s in derive_scenarios(_model([])) if s.kind == ScenarioKind.FORM_VALID]
+    assert "oracle:round-trip" not in valid.tags
+    assert oracle_of(valid) == "form-valid"
+    assert not [s for s in valid.steps if s.kind == StepKind.EXPECT_TEXT and s.data]
+
+
+def _list_model(detail_texts: list[str], target: str = "http://x/books/7") -> AppModel:
+    loc = Locator(strategy=LocatorStrategy.ROLE, value="link", name="Dune", count=1)
+    books = State(
+        id="books",
+        url="http://x/books",
+        url_template="/books",
+        reach_url="http://x/books",
+        elements=[Element(id="l", role="link", name="Dune", locators=[loc])],
+        stable_texts=["Books", "Dune"],
+    )
+    detail = State(
+        id="d7",
+        url="http://x/books/7",
+        url_template="/books/{id}",
+        reach_url="http://x/books/7",
+        stable_texts=detail_texts,
+    )
+    follow = Transition(
+        id="tl",
+        source="books",
+        target="d7",
+        action=Action(kind=ActionKind.CLICK, element_id="l", label="Dune"),
+        outcome=Outcome.NAVIGATED,
+        target_url=target,
+    )
+    return AppModel(target=Target(url="http://x/"), states=[books, detail], transitions=[follow])
+
+
+def _navigation(model: AppModel) -> list[tuple[list[str], list[str]]]:
+    return [
+        (s.tags, [st.text or "" for st in s.steps if st.kind == StepKind.EXPECT_TEXT])
+        for s in derive_scenarios(model)
+        if s.kind == ScenarioKind.NAVIGATION
+    ]
+
+
+def test_the_followed_items_name_is_asserted_on_its_page() -> None:
+    assert _navigation(_list_model(["Dune", "Frank Herbert"])) == [
+        (["oracle:list-detail"], ["Dune"])
+    ]
+
+
+def test_list_detail_degrades_to_what_was_observed() -> None:
+    # The page did not show the link's text, or the state was recorded on another instance.
+    assert _navigation(_list_model(["Frank Herbert"])) == [([], [])]
+    assert _navigation(_list_model(["Dune"], target="http://x/books/8")) == [([], [])]
