@@ -20,12 +20,13 @@ pytestmark = pytest.mark.browser
 ROUND_TRIP = 'expect(page.get_by_text("qa-" + unique).first).to_be_visible()'
 
 
-def _outcomes(suite_dir: Path, files: list[str], app: DemoApp, out: Path) -> dict[str, str]:
+def _outcomes(suite_dir: Path, test_ids: list[str], app: DemoApp, out: Path) -> dict[str, str]:
     suite = load_suite(suite_dir / "suite.json")
-    suite.tests = [t for t in suite.tests if t.file in files]
+    suite.tests = [t for t in suite.tests if t.test_id in test_ids]
 
     async def go() -> dict[str, str]:
-        run = await run_pytest(suite_dir, app.url, out, Settings(home=out / "home"), 0, files, 1)
+        settings = Settings(home=out / "home")
+        run = await run_pytest(suite_dir, app.url, out, settings, 0, test_ids, 1)
         results, _ = combine(suite, [run], out)
         return {r.test_id: r.outcome.value for r in results}
 
@@ -53,12 +54,14 @@ def test_round_trip_passes_on_the_healthy_shop_and_catches_an_altered_save(
     ]
     assert round_trips
 
-    healthy = _outcomes(suite, files, demo_app, tmp_path / "healthy")
+    healthy = _outcomes(suite, round_trips, demo_app, tmp_path / "healthy")
     assert all(healthy[t] == TestOutcome.PASSED.value for t in round_trips), healthy
     # Run twice against the same server: the first run's product does not make the second pass
     # or fail by accident (each run types its own value).
-    again = _outcomes(suite, files, demo_app, tmp_path / "again")
+    again = _outcomes(suite, round_trips, demo_app, tmp_path / "again")
     assert all(again[t] == TestOutcome.PASSED.value for t in round_trips), again
 
-    broken = _outcomes(suite, files, demo_app_with_bug("saved-name-truncated"), tmp_path / "bug")
+    broken = _outcomes(
+        suite, round_trips, demo_app_with_bug("saved-name-truncated"), tmp_path / "bug"
+    )
     assert all(broken[t] != TestOutcome.PASSED.value for t in round_trips), broken
