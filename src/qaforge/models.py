@@ -241,6 +241,9 @@ class CrawlStats(_Model):
     stopped_by: str = ""
     browser_restarts: int = 0
     queued: int = 0  # actions waiting in the frontier (progress only)
+    # 90th percentile of page load + settle during the crawl: how long this app takes to be
+    # usable, which sizes the generated suite's element timeout.
+    ready_p90_s: float = 0.0
 
 
 FindingKind = Literal[

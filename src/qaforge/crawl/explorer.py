@@ -125,6 +125,7 @@ class Explorer:
         self._state_lock = asyncio.Lock()
         self._idle = 0
         self._started = 0.0
+        self._ready_s: list[float] = []
         self._creds: Credentials | None = None
         self._session: BrowserSession | None = None
         self._stop_reason = ""
@@ -222,6 +223,7 @@ class Explorer:
         self.stats.forms = len({f.id for s in self.states.values() for f in s.forms})
         self.stats.duration_s = round(time.monotonic() - self._started, 3) if self._started else 0
         self.stats.stopped_by = self._stop_reason or "frontier exhausted"
+        self.stats.ready_p90_s = _p90(self._ready_s)
         states = sorted(self.states.values(), key=lambda s: (s.depth, s.url_template, s.id))
         transitions = sorted(self.transitions.values(), key=lambda t: (t.source, t.id))
         findings = sorted(self.findings.values(), key=lambda f: (f.kind, f.where, f.detail))
@@ -546,8 +548,11 @@ class Explorer:
 
     async def _goto_live(self, page: Page, url: str) -> tuple[int | None, bool]:
         """Load `url`: its status, and whether the page is live (its DOM never settled)."""
+        started = time.monotonic()
         resp = await page.goto(url, wait_until="domcontentloaded")
         live = not await settle(page)
+        if not live:  # a live page's time is the settle cap, not the app's speed
+            self._ready_s.append(time.monotonic() - started)
         return (resp.status if resp is not None else None), live
 
     async def _reach(self, page: Page, state: State, linger_s: float = 0.0) -> bool:
@@ -1015,6 +1020,14 @@ def _form_of(state: State, form_id: str | None) -> Form:
         if f.id == form_id:
             return f
     raise PlaywrightError(f"form {form_id} not on state {state.id}")
+
+
+def _p90(values: list[float]) -> float:
+    """The 90th percentile (nearest rank), 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 3)
 
 
 async def _wait_after(page: Page, url_before: str) -> None:

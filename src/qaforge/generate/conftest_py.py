@@ -140,7 +140,7 @@ def _timeouts(request: pytest.FixtureRequest) -> None:
 
     Loading a page gets longer: a large single-page app's first load takes its time, and a
     slow load is not a missing element."""
-    timeout_ms = int(os.environ.get("QAFORGE_TIMEOUT_MS", "5000"))
+    timeout_ms = int(os.environ.get("QAFORGE_TIMEOUT_MS", "__TIMEOUT_MS__"))
     navigation_ms = int(os.environ.get("QAFORGE_NAVIGATION_TIMEOUT_MS", "30000"))
     expect.set_options(timeout=timeout_ms)
     if "page" in request.fixturenames:
@@ -195,10 +195,20 @@ def _server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
 '''
 
 
-def conftest_source(base_url: str, login_path: str | None, http_auth: bool) -> str:
+def element_timeout_ms(ready_p90_s: float) -> int:
+    """The suite's element timeout for an app whose pages took `ready_p90_s` to be usable in
+    the crawl: three times that (tests load images and fonts the crawl skipped), 5-15 s, in
+    whole seconds (small differences between two crawls rarely change it)."""
+    return int(min(15, max(5, round(3 * ready_p90_s + 0.5)))) * 1000
+
+
+def conftest_source(
+    base_url: str, login_path: str | None, http_auth: bool, timeout_ms: int = 5000
+) -> str:
     """conftest.py for a suite of the app at `base_url`."""
     return (
         _TEMPLATE.replace("__DEFAULT_BASE_URL__", py_str(base_url))
+        .replace("__TIMEOUT_MS__", str(int(timeout_ms)))
         .replace("__LOGIN_PATH__", py_str(login_path) if login_path else "None")
         .replace("__HTTP_AUTH__", "True" if http_auth else "False")
     )

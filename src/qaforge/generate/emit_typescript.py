@@ -141,7 +141,9 @@ class TypeScriptEmitter:
         return "\n".join(head) + "\n" + "\n\n".join(blocks) + "\n});\n"
 
 
-def ts_config_sources(base_url: str, login_path: str | None, http_auth: bool) -> dict[str, str]:
+def ts_config_sources(
+    base_url: str, login_path: str | None, http_auth: bool, timeout_ms: int = 5000
+) -> dict[str, str]:
     """playwright.config.ts, a global login setup and tsconfig.json for the TS suite."""
     login = ts_str(login_path) if login_path else "null"
     config = f"""import {{ defineConfig }} from '@playwright/test';
@@ -158,6 +160,7 @@ export default defineConfig({{
   testMatch: '*.spec.ts',
   workers: 2,
   globalSetup: './global-setup.ts',
+  expect: {{ timeout: Number(process.env.QAFORGE_TIMEOUT_MS || {int(timeout_ms)}) }},
   use: {{
     baseURL: (process.env.QAFORGE_BASE_URL || {ts_str(base_url)}).replace(/\\/$/, ''),
     storageState: loginPath ? '.auth/state.json' : undefined,

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from qaforge.crawl.urltemplate import origin_of
-from qaforge.generate.conftest_py import conftest_source
+from qaforge.generate.conftest_py import conftest_source, element_timeout_ms
 from qaforge.generate.emit_python import PythonEmitter, test_name
 from qaforge.generate.emit_typescript import TypeScriptEmitter, ts_config_sources
 from qaforge.generate.gherkin import feature_text
@@ -88,9 +88,10 @@ def write_suite(
         dropped=dropped or [],
     )
     files: dict[str, str] = {}
+    timeout_ms = element_timeout_ms(model.crawl_stats.ready_p90_s)
     if language == "ts":
         ts = TypeScriptEmitter(strategy, chooser, texts)
-        files.update(ts_config_sources(base_url, _login_path(model), http_auth))
+        files.update(ts_config_sources(base_url, _login_path(model), http_auth, timeout_ms))
         for area, group in sorted(by_area.items()):
             taken: set[str] = set()
             named = [(sc, sc.title) for sc in group]
@@ -110,7 +111,7 @@ def write_suite(
                 )
     else:
         py = PythonEmitter(strategy, chooser, texts)
-        conftest = conftest_source(base_url, _login_path(model), http_auth)
+        conftest = conftest_source(base_url, _login_path(model), http_auth, timeout_ms)
         files["conftest.py"] = conftest
         files["pytest.ini"] = "[pytest]\naddopts = -p no:cacheprovider\n"
         for area, group in sorted(by_area.items()):
