@@ -173,21 +173,23 @@ async def test_a_long_task_on_a_live_agent_is_not_reclaimed(
     """The task takes several reclaim periods; the live holder keeps it, the idle one waits."""
     store = TaskStore(db)
     busy = FakeExecution(Settings(home=tmp_path))
-    await busy.start(bus, AgentRegistry(db), results=store, heartbeat_s=0.2, reclaim_idle_s=0.3)
+    # Reclaim after 4 heartbeats (production: 6), so a loaded machine's late heartbeat is not
+    # mistaken for a dead holder.
+    await busy.start(bus, AgentRegistry(db), results=store, heartbeat_s=0.2, reclaim_idle_s=0.8)
     rpc = RpcClient(bus, "t")
     await rpc.start()
     other = FakeExecution(Settings(home=tmp_path))
     try:
         out = tmp_path / "run"
         (out / "tests").mkdir(parents=True)
-        (out / "delay").write_text("2.0")  # ~7 reclaim periods
+        (out / "delay").write_text("3.2")  # 4 reclaim periods
         task = Task(id="run-y:execute:0", type="execute",
                     payload={"suite_path": _suite_in(out), "base_url": "http://x", "out_dir": str(out)})
         waiting = asyncio.ensure_future(rpc.request(type_topic("execution"), _request(rpc, task), 30))
         while "execute" not in invocations(out):
             await asyncio.sleep(0.05)
         # A second, idle agent of the same type arrives while the first one works.
-        await other.start(bus, AgentRegistry(db), results=store, heartbeat_s=0.2, reclaim_idle_s=0.3)
+        await other.start(bus, AgentRegistry(db), results=store, heartbeat_s=0.2, reclaim_idle_s=0.8)
         reply = await waiting
         assert reply.type is MessageType.TASK_RESPONSE
         assert invocations(out) == ["execute", "execute:done"]
