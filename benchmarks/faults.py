@@ -73,6 +73,11 @@ def generate(
     return passed, outcome.run_id
 
 
+def progress(line: str) -> None:
+    """One line on stderr per finished step, so a long benchmark shows where it is."""
+    print(f"[faults] {line}", file=sys.stderr, flush=True)
+
+
 def record_mutation_score(settings: Settings, run_id: str, rows: list[dict[str, Any]]) -> None:
     """The share of faults caught, as a system metric of the run that generated the suite."""
     from qaforge.learn.feedback import record_system_metric
@@ -136,6 +141,7 @@ def bench_demo(
             settings,
         )
         reruns = healthy_reruns(suite_dir, app.url, passing, work / "demo")
+        progress(f"demo: {len(passing)} kept, healthy {[r['pass_rate'] for r in reruns]}")
         pages = baseline_pages(app.url)
         healthy = app.url
     rows = []
@@ -146,6 +152,7 @@ def bench_demo(
         rows.append(
             {"app": "demo", "fault": bug, "qaforge": failing, "baseline": base, "effect": BUGS[bug]}
         )
+        progress(f"demo {bug}: qaforge {'caught' if failing else 'missed'} ({len(failing)})")
     if settings is not None:
         record_mutation_score(settings, run_id, rows)
     return rows, {"app": "demo", "kept": len(passing), "healthy": reruns}
@@ -170,6 +177,7 @@ def bench_realapp(
     try:
         passing, run_id = generate(info["url"], work / name, info.get("login"), name, settings)
         reruns = healthy_reruns(work / name / "tests", info["url"], passing, work / name)
+        progress(f"{name}: {len(passing)} kept, healthy {[r['pass_rate'] for r in reruns]}")
         pages = baseline_pages(info["url"])
     finally:
         realapp("stop", name)
@@ -190,6 +198,7 @@ def bench_realapp(
             realapp("stop", name)
             realapp("restore", name)
         rows.append({"app": name, "fault": fault, "qaforge": failing, "baseline": base})
+        progress(f"{name} {fault}: qaforge {'caught' if failing else 'missed'} ({len(failing)})")
     if settings is not None:
         record_mutation_score(settings, run_id, rows)
     return rows, {"app": name, "kept": len(passing), "healthy": reruns}
