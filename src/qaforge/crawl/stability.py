@@ -43,14 +43,17 @@ _VOLATILE = [
 # A number standing alone is a counter as a text ("3" items in the cart) but a fine name for
 # a control (page "2" of a pager), so it only keeps a text out of assertions.
 _BARE_NUMBER = re.compile(r"^\W*\d+\W*$")
+# A count of things as a whole text ("2 total", "10 results", "0 of 2 selected"): it changes
+# as soon as anyone (the crawl, an earlier test) adds a record.
+_COUNT = re.compile(r"^\W*\d[\d,.]*\s+(of\s+\d[\d,.]*\s+)?[a-z]+(\s+[a-z]+)?\W*$", re.I)
 _SITE_WIDE = {"header", "banner", "nav", "navigation", "footer", "contentinfo"}
 _NAME_LOCATORS = {LocatorStrategy.ROLE, LocatorStrategy.TEXT}
 _WORD = re.compile(r"[a-z]+")
 
 
 def is_volatile_text(text: str) -> bool:
-    """Whether `text` looks like a time, a date, a counter or a session token."""
-    return bool(_BARE_NUMBER.match(text)) or is_volatile_name(text)
+    """Whether `text` looks like a time, a date, a counter, a count or a session token."""
+    return bool(_BARE_NUMBER.match(text) or _COUNT.match(text)) or is_volatile_name(text)
 
 
 def is_volatile_name(name: str) -> bool:

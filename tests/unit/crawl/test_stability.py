@@ -82,8 +82,17 @@ def test_times_dates_and_counters_are_volatile() -> None:
     ):
         assert is_volatile_text(text), text
     assert is_volatile_text("3")  # a bare counter is no assertion
+    for count in ("2 total", "10 results", "0 of 2 selected", "1,204 rows"):
+        assert is_volatile_text(count), count  # counts change when records are added
     assert not is_volatile_name("2")  # but a fine name for page 2 of a pager
-    for text in ("Add to cart", "Catalogue", "Issue tracker", "Page 2", "Toggle theme"):
+    for text in (
+        "Add to cart",
+        "Catalogue",
+        "Issue tracker",
+        "Page 2",
+        "Toggle theme",
+        "Chapter 2: The Road",
+    ):
         assert not is_volatile_text(text), text
 
 
