@@ -31,7 +31,13 @@ from qaforge.crawl.auth import (
 )
 from qaforge.crawl.browser import CLOSE_TIMEOUT_S, BrowserSession, is_crash, settle
 from qaforge.crawl.deadline import BrowserTimeout, quietly, within
-from qaforge.crawl.forms import echoed_fields, fill_form, planned_values, submit_form
+from qaforge.crawl.forms import (
+    can_submit,
+    echoed_fields,
+    fill_form,
+    planned_values,
+    submit_form,
+)
 from qaforge.crawl.observe import Snapshot, resolve, take_snapshot, to_state, volatile_free
 from qaforge.crawl.scope import Scope
 from qaforge.crawl.stability import mark_unstable
@@ -861,6 +867,8 @@ class Explorer:
                 _Work(depth + 1, f"{template}|{el.role}|{el.name}|{el.id}", state.id, action)
             )
         for form in state.forms:
+            if not can_submit(form):
+                continue
             submit_el = state.element(form.submit or "")
             submit_label = submit_el.name if submit_el else ""
             if self.scope.is_destructive(submit_label, form.action):

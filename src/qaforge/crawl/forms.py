@@ -23,6 +23,15 @@ def form_selector(form: Form) -> str:
     return sel
 
 
+def can_submit(form: Form) -> bool:
+    """Whether the crawl can submit exactly this form.
+
+    A form with no submit control is submitted by script on the form its selector finds; with
+    no action and no fields that selector is plain `form`, the page's first form, which on
+    django-admin is the header's log-out form (the crawl then logged itself out)."""
+    return form.submit is not None or bool(form.action) or bool(form.fields)
+
+
 def planned_values(form: Form, variant: str, unique: str) -> dict[str, str]:
     """The values a submission uses; what the model records (placeholders, never secrets)."""
     out: dict[str, str] = {}
