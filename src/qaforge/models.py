@@ -191,9 +191,12 @@ class Action(_Model):
     values: dict[str, str] = Field(default_factory=dict)
     variant: Literal["valid", "empty", "invalid", ""] = ""
     label: str = ""
+    # 2: a valid submission tried again with fitting values after the app rejected the first.
+    attempt: int = 1
 
     def signature(self) -> str:
-        return stable_id(self.kind, self.element_id, self.form_id, self.variant)
+        retry = [self.attempt] if self.attempt > 1 else []
+        return stable_id(self.kind, self.element_id, self.form_id, self.variant, *retry)
 
 
 class NetworkCall(_Model):
@@ -225,6 +228,9 @@ class Transition(_Model):
     # Fields of a valid submission whose unique value the page it led to shows (round trip).
     echoed_fields: list[str] = Field(default_factory=list)
     invalid_fields: list[str] = Field(default_factory=list)
+    # Why the app refused a valid submission (a validation message, fields marked invalid);
+    # empty when it accepted it.
+    rejected: str = ""
     target_url: str | None = None
     kept: bool = True
 

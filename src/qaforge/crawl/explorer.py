@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +37,9 @@ from qaforge.crawl.forms import (
     can_submit,
     echoed_fields,
     fill_form,
+    fitted_values,
     planned_values,
+    rejection,
     submit_form,
 )
 from qaforge.crawl.observe import Snapshot, resolve, take_snapshot, to_state, volatile_free
@@ -602,10 +606,11 @@ class Explorer:
         await self._reach(page, source)
         self._reset(page)
         before = await take_snapshot(page, verify=False)
-        status = await self._perform(page, source, action)
+        token = self._token()
+        status = await self._perform(page, source, action, token)
         self.stats.actions += 1
         obs = self._collect(page, status)
-        await self._record_transition(page, source, action, before, obs, work.depth)
+        await self._record_transition(page, source, action, before, obs, work.depth, token)
         self._report()
 
     async def _follow_link(self, page: Page, source: State, action: Action, depth: int) -> None:
@@ -667,7 +672,17 @@ class Explorer:
             kind: FindingKind = "http-error" if (status or 0) >= 500 else "broken-link"
             self._finding(kind, source.url, f"{action.label!r} → {url} answered {status}")
 
-    async def _perform(self, page: Page, source: State, action: Action) -> int | None:
+    def _token(self) -> str:
+        """The unique token of one submission: the crawl's own, plus 4 characters of its own.
+
+        Per submission, not per crawl: a form replayed on the way to a state, or the same app
+        crawled again, would otherwise send a username or title the app already holds and be
+        refused ("A user with that username already exists")."""
+        return self.unique + secrets.token_hex(2)
+
+    async def _perform(
+        self, page: Page, source: State, action: Action, token: str | None = None
+    ) -> int | None:
         """Do `action` on the page; returns the HTTP status of a document it loaded, if any."""
         statuses: list[int] = []
 
@@ -681,7 +696,7 @@ class Explorer:
                 await page.goto(action.url, wait_until="domcontentloaded")
             elif action.kind == ActionKind.FILL_SUBMIT:
                 form = _form_of(source, action.form_id)
-                await fill_form(page, form, action.values, self.unique)
+                await fill_form(page, form, action.values, token or self._token())
                 submit_el = source.element(form.submit or "")
                 submit_loc = submit_el.best_locator() if submit_el else None
                 url_before = page.url
@@ -905,6 +920,7 @@ class Explorer:
         before: Snapshot,
         obs: _Observed,
         depth: int,
+        token: str = "",
     ) -> None:
         tid = stable_id(source.id, action.signature())
         moved = normalize_url(obs.url) != normalize_url(before.url)
@@ -928,11 +944,19 @@ class Explorer:
             outcome = Outcome.NO_CHANGE
         appeared: list[str] = []
         echoed: list[str] = []
+        refused = ""
         if after is not None:
             seen = set(before.texts)
             appeared = [t for t in after.texts if t not in seen][:20]
             if action.kind == ActionKind.FILL_SUBMIT and action.variant == "valid":
-                echoed = echoed_fields(action.values, after.texts, self.unique)
+                form = _form_of(source, action.form_id)
+                names = {f.name for f in form.fields}
+                flagged = [n for n in after.invalid if n in names]
+                refused = rejection(appeared, flagged, moved, outcome == Outcome.DOM_CHANGED)
+                if refused:
+                    self._retry(source, form, action, flagged, [refused], depth)
+                else:
+                    echoed = echoed_fields(action.values, after.texts, token or self.unique)
         transition = Transition(
             id=tid,
             source=source.id,
@@ -945,6 +969,7 @@ class Explorer:
             echoed_fields=echoed,
             # Fields marked invalid only mean something when the submit kept us on the page.
             invalid_fields=list(after.invalid) if after and not moved else [],
+            rejected=refused,
             target_url=normalize_url(obs.url),
         )
         async with self._state_lock:
@@ -968,6 +993,33 @@ class Explorer:
                 )
         elif outcome == Outcome.NO_CHANGE:
             transition.target = source.id
+
+    def _retry(
+        self,
+        source: State,
+        form: Form,
+        action: Action,
+        flagged: list[str],
+        messages: list[str],
+        depth: int,
+    ) -> None:
+        """Queue a second valid submission with fitting values after the app refused the first.
+
+        Only once: a form the app refuses twice is recorded as refusing what it was given."""
+        if action.attempt > 1:
+            return
+        values = fitted_values(form, action.values, flagged, messages)
+        if values == action.values and not re.search(
+            r"already|exists|taken|in use", " ".join(messages), re.I
+        ):
+            return  # nothing better to send (a duplicate gets a fresh token anyway)
+        label = action.label.replace(")", ", retried)")
+        retry = action.model_copy(update={"values": values, "attempt": 2, "label": label})
+        sig = (source.url_template, retry.signature())
+        if sig in self.done_signatures:
+            return
+        self.done_signatures.add(sig)
+        self._push(_Work(depth, f"{source.url_template}|form|{form.id}|retry", source.id, retry))
 
     def _finding(self, kind: FindingKind, where: str, detail: str) -> None:
         key = (kind, url_template(where), volatile_free(detail))

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 
 from playwright.async_api import Locator as PWLocator
 from playwright.async_api import Page
 
-from qaforge.generate.data import TEST_PASSWORD, UNIQUE_TEXT, placeholder_for, valid_value
+from qaforge.generate.data import (
+    TEST_PASSWORD,
+    UNIQUE_TEXT,
+    fitting_value,
+    placeholder_for,
+    valid_value,
+)
 from qaforge.models import Form
 
 _TEXTLIKE_SKIP = {"checkbox", "radio", "select", "file", "hidden", "submit", "button", "reset"}
@@ -70,6 +77,62 @@ def echoed_fields(values: dict[str, str], texts: list[str], unique: str) -> list
         typed = concrete(value, unique)
         if any(typed in t for t in texts):
             out.append(name)
+    return out
+
+
+# What an app says when it refuses a submission (Django, Rails, Roundup, HTML5 messages...).
+_REFUSAL = re.compile(
+    r"\b(errors?|invalid|required|must|please (correct|enter|fill|fix|select|provide)|"
+    r"enter an? (valid|correct)|not (a )?valid|already (exists|taken|in use|registered)|"
+    r"may only|only enter|not allowed|incorrect|can(not|'t) be|failed|too (long|short)|"
+    r"is missing|doesn't match|does not match)\b",
+    re.I,
+)
+
+
+def rejection(appeared: list[str], invalid: list[str], moved: bool, changed: bool) -> str:
+    """Why the app refused a submission, or "" when nothing says it did.
+
+    A refusal keeps the user on the form's page and says so: a message that appeared, or, when
+    nothing else changed (the browser's own validation stopped it), the form's fields marked
+    invalid. A page the submission led away from accepted it; a form a script cleared after
+    accepting it shows its required fields as invalid too, so those alone prove nothing when
+    the page changed."""
+    if moved:
+        return ""
+    said = [t for t in appeared if len(t) <= 300 and _REFUSAL.search(t)]
+    if said:
+        return said[0]
+    if invalid and not changed:
+        return "fields marked invalid: " + ", ".join(invalid[:4])
+    return ""
+
+
+def fitted_values(
+    form: Form, values: dict[str, str], invalid: list[str], messages: list[str]
+) -> dict[str, str]:
+    """The values a second try sends after the app refused `values`.
+
+    Only what the form requires, what the app flagged, and values that carry a meaning (unique
+    text, e-mails, passwords) are sent; a text field gets a value fitting what it is for (a
+    date for "published", an id for "superseder"), using the app's own message when a single
+    field was flagged or none was."""
+    said = " ".join(messages)
+    out: dict[str, str] = {}
+    for f in form.fields:
+        if f.name not in values:
+            continue
+        value = values[f.name]
+        flagged = f.name in invalid
+        meaningful = value.startswith("{") and value.endswith("}")
+        if not (f.required or flagged or meaningful):
+            continue  # optional: its default stands
+        if f.required or flagged:
+            hint = said if flagged or not invalid else ""
+            better = fitting_value(f, hint if len(invalid) <= 1 else "")
+            if better is not None:
+                value = better
+        out[f.name] = value
     return out
 
 

@@ -209,6 +209,49 @@ def valid_value(field: FormField, unique: str = "run") -> str:
     return _fit_length(values.get(kind, values["text"]), field)
 
 
+_DATE_WORDS = ("date", "published", "birth", "birthday", "deadline", "due", "expires", "born")
+_ID_WORDS = ("id", "ids", "number", "no", "nr", "count", "age", "year", "superseder", "parent")
+_DATE_FORMATS = (
+    (re.compile(r"\b(yyyy|jjjj)[-/.]mm[-/.]dd\b", re.I), "2030-01-15"),
+    (re.compile(r"\bmm/dd/(yyyy|yy)\b", re.I), "01/15/2030"),
+    (re.compile(r"\bdd[./](mm)[./](yyyy|yy)\b", re.I), "15.01.2030"),
+)
+
+
+def _words(field: FormField) -> list[str]:
+    return re.findall(r"[a-z]+", f"{field.name} {field.label}".lower().replace("_", " "))
+
+
+def fitting_value(field: FormField, message: str = "") -> str | None:
+    """A value that fits what a text field means, beyond its type: for a retry after the app
+    refused the first value (`message`: what it said about this field, if known).
+
+    A text input named "published" wants a date, "superseder" an id; the app's own message
+    ("Enter a valid date.", "you may only enter ID values") says so when the name does not.
+    None when nothing better than the first value is known."""
+    if field.type not in {"text", "", "search"} and field.tag != "textarea":
+        return None
+    hints = f"{field.placeholder} {message}"
+    for pattern, value in _DATE_FORMATS:
+        if pattern.search(hints):
+            return value
+    words = _words(field)
+    said = message.lower()
+    if "time" in words and not any(w in words for w in _DATE_WORDS):
+        return "10:30"
+    if any(w in words for w in _DATE_WORDS) or "date" in said:
+        return "2030-01-15"
+    if "year" in words:
+        return "2030"
+    if any(w in words for w in _ID_WORDS) or re.search(r"\b(id|number|integer|numeric)\b", said):
+        return "1"
+    if "email" in said or "e-mail" in said:
+        return "{unique_email}"
+    if "url" in said or "link" in said:
+        return "https://example.com/qa"
+    return None
+
+
 def invalid_value(field: FormField) -> str | None:
     """A value that breaks one of the field's constraints, or None when nothing can be broken."""
     kind = _kind(field)

@@ -379,8 +379,17 @@ class Requirements:
 
     def forms(self) -> list[Scenario]:
         out = []
+        # Forms the crawl submitted a second time after the app refused the first values: the
+        # second try stands for the form, the refused values are not a behaviour of the app.
+        retried = {
+            (t.source, t.action.form_id)
+            for t in self.model.transitions
+            if t.action.kind == ActionKind.FILL_SUBMIT and t.action.attempt > 1
+        }
         for t in self.kept:
             if t.action.kind != ActionKind.FILL_SUBMIT:
+                continue
+            if t.rejected and t.action.attempt == 1 and (t.source, t.action.form_id) in retried:
                 continue
             src = self.model.state(t.source)
             if src is None:
@@ -393,7 +402,11 @@ class Requirements:
             if not act or act[-1].kind != StepKind.SUBMIT:
                 continue
             label = form.purpose or "the"
-            if t.action.variant == "valid":
+            if t.action.variant == "valid" and t.rejected:
+                refusal = self.refusal(t, src, form, dst, act, label)
+                if refusal is not None:
+                    out.append(refusal)
+            elif t.action.variant == "valid":
                 expects: list[Step] = []
                 if dst is not None:
                     expects = self.expect_state(dst, arrived=t.target_url)
@@ -468,6 +481,44 @@ class Requirements:
                     )
                 )
         return out
+
+    def refusal(
+        self, t: Transition, src: State, form: Form, dst: State | None, act: list[Step], label: str
+    ) -> Scenario | None:
+        """A submission the app refused even with fitting values: named and asserted as a
+        refusal (the page stays, the message shows), never as "accepts valid data"."""
+        checks: list[Step] = []
+        if dst is not None and t.rejected in dst.stable_texts:
+            checks.append(Step(kind=StepKind.EXPECT_TEXT, text=t.rejected))
+        for name in dict.fromkeys(t.invalid_fields):
+            f = next((x for x in form.fields if x.name == name), None)
+            el = src.element(f.element_id or "") if f else None
+            if el is not None and el.best_locator() is not None:
+                checks.append(self.element_step(StepKind.EXPECT_INVALID, el))
+        if not checks:
+            return None
+        steps = [
+            *self.reach_steps(src),
+            *act,
+            Step(
+                kind=StepKind.EXPECT_URL,
+                url=template_regex(src.url_template, self.identifying_keys(src.url_template)),
+                text=src.url_template,
+            ),
+            *checks[:4],
+        ]
+        return self.scenario(
+            ScenarioKind.FORM_INVALID,
+            f"{label} form on {src.url_template} refuses the data it was given",
+            self.given(src),
+            "I fill the form with the values the crawl tried and submit it",
+            f"I stay on the page and it says why: {t.rejected[:80]!r}",
+            steps,
+            [src.id],
+            [t.id],
+            src.url_template,
+            src.requires_login,
+        )
 
     def interactions(self) -> list[Scenario]:
         out = []
