@@ -369,6 +369,11 @@ def main() -> int:
         realapps_env["REALAPPS_HOME"] = args.realapps_home
     apps = [a.strip() for a in args.apps.split(",") if a.strip()]
     if not apps:
+        if not REALAPP.exists():
+            # A clone outside the workspace has no ../shared: say so rather than measure the
+            # demo alone and call it a gauntlet.
+            print(f"no real apps: {REALAPP} does not exist (use --apps demo)", file=sys.stderr)
+            return 2
         apps = ["demo", *realapp_names(realapps_env)]
     work = args.work or Path(tempfile.mkdtemp(prefix="qaforge-gauntlet-"))
     work.mkdir(parents=True, exist_ok=True)
