@@ -39,6 +39,7 @@ from qaforge.crawl.forms import (
     fill_form,
     fitted_values,
     planned_values,
+    refusals,
     rejection,
     submit_form,
 )
@@ -954,7 +955,8 @@ class Explorer:
                 flagged = [n for n in after.invalid if n in names]
                 refused = rejection(appeared, flagged, moved, outcome == Outcome.DOM_CHANGED)
                 if refused:
-                    self._retry(source, form, action, flagged, [refused], depth)
+                    said = refusals(appeared) or [refused]
+                    self._retry(source, form, action, flagged, said, depth)
                 else:
                     echoed = echoed_fields(action.values, after.texts, token or self.unique)
         transition = Transition(

@@ -90,6 +90,11 @@ _REFUSAL = re.compile(
 )
 
 
+def refusals(texts: list[str]) -> list[str]:
+    """The texts that read like an app refusing a submission."""
+    return [t for t in texts if len(t) <= 300 and _REFUSAL.search(t)]
+
+
 def rejection(appeared: list[str], invalid: list[str], moved: bool, changed: bool) -> str:
     """Why the app refused a submission, or "" when nothing says it did.
 
@@ -100,7 +105,7 @@ def rejection(appeared: list[str], invalid: list[str], moved: bool, changed: boo
     the page changed."""
     if moved:
         return ""
-    said = [t for t in appeared if len(t) <= 300 and _REFUSAL.search(t)]
+    said = refusals(appeared)
     if said:
         return said[0]
     if invalid and not changed:
@@ -113,10 +118,10 @@ def fitted_values(
 ) -> dict[str, str]:
     """The values a second try sends after the app refused `values`.
 
-    Only what the form requires, what the app flagged, and values that carry a meaning (unique
-    text, e-mails, passwords) are sent; a text field gets a value fitting what it is for (a
-    date for "published", an id for "superseder"), using the app's own message when a single
-    field was flagged or none was."""
+    Sent: what the form requires, what the app flagged, values that carry a meaning (unique
+    text, e-mails, passwords) and choices among the app's own options; optional free text is
+    left out. A text field gets a value fitting what it is for (a date for "published", an id
+    for "superseder"), with the app's own message as a hint when it flagged that one field."""
     said = " ".join(messages)
     out: dict[str, str] = {}
     for f in form.fields:
@@ -125,11 +130,15 @@ def fitted_values(
         value = values[f.name]
         flagged = f.name in invalid
         meaningful = value.startswith("{") and value.endswith("}")
-        if not (f.required or flagged or meaningful):
-            continue  # optional: its default stands
-        if f.required or flagged:
-            hint = said if flagged or not invalid else ""
-            better = fitting_value(f, hint if len(invalid) <= 1 else "")
+        # A choice is one of the app's own options: it fits (an inline row needs its genre
+        # even where the browser is not told the field is required).
+        chosen = f.type in {"select", "radio", "checkbox"}
+        if not (f.required or flagged or meaningful or chosen):
+            continue  # optional free text: its default stands
+        if not chosen:
+            # The app's message is a hint only for the one field it flagged: unflagged, a
+            # "valid date" message would turn the title into a date too.
+            better = fitting_value(f, said if flagged and len(invalid) == 1 else "")
             if better is not None:
                 value = better
         out[f.name] = value

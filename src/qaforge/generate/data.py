@@ -159,8 +159,13 @@ def _number(field: FormField) -> str:
     return str(int(value)) if value == value.to_integral_value() else str(value)
 
 
+# An option a crawl must never choose for "valid data": Django's change-list action select
+# offers "delete_selected" as its first real option.
+_DESTRUCTIVE_OPTION = re.compile(r"delete|remove|destroy|purge|erase|drop", re.I)
+
+
 def _pick_option(field: FormField) -> str:
-    options = [o for o in field.options if o.strip()]
+    options = [o for o in field.options if o.strip() and not _DESTRUCTIVE_OPTION.search(o)]
     return options[0] if options else ""
 
 

@@ -4,7 +4,7 @@ fitting values, and one the app still refuses is a refusal scenario, never a "va
 from __future__ import annotations
 
 from qaforge.crawl.forms import fitted_values, rejection
-from qaforge.generate.data import UNIQUE_TEXT, fitting_value
+from qaforge.generate.data import UNIQUE_TEXT, fitting_value, valid_value
 from qaforge.generate.scenarios import derive_scenarios
 from qaforge.models import (
     Action,
@@ -53,19 +53,36 @@ def test_the_second_try_sends_what_is_required_flagged_or_meaningful() -> None:
         id="f",
         fields=[
             FormField(name="title", required=True),
-            FormField(name="published", required=True),
+            FormField(name="when", required=True),
             FormField(name="notes"),
             FormField(name="email"),
+            FormField(name="row-0-genre", type="select", options=["", "fic"]),
         ],
     )
     first = {
         "title": UNIQUE_TEXT,
-        "published": "Sample text",
+        "when": "Sample text",
         "notes": "Sample text",
         "email": "{unique_email}",
+        "row-0-genre": "fic",
     }
-    second = fitted_values(form, first, ["published"], ["Enter a valid date."])
-    assert second == {"title": UNIQUE_TEXT, "published": "2030-01-15", "email": "{unique_email}"}
+    said = ["Please correct the error below.", "Enter a valid date."]
+    assert fitted_values(form, first, ["when"], said) == {
+        "title": UNIQUE_TEXT,
+        "when": "2030-01-15",
+        "email": "{unique_email}",
+        "row-0-genre": "fic",
+    }
+    # Unflagged, the message names no field: the title does not become a date.
+    assert fitted_values(form, first, [], said)["title"] == UNIQUE_TEXT
+    assert fitted_values(form, first, [], said)["when"] == "Sample text"
+
+
+def test_valid_data_never_picks_a_destructive_option() -> None:
+    action = FormField(name="action", type="select", options=["", "delete_selected", "export"])
+    assert valid_value(action) == "export"
+    only = FormField(name="action", type="select", options=["", "delete_selected"])
+    assert valid_value(only) == ""
 
 
 def _el(eid: str, role: str, name: str) -> Element:
