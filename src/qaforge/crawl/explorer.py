@@ -953,7 +953,11 @@ class Explorer:
                 form = _form_of(source, action.form_id)
                 names = {f.name for f in form.fields}
                 flagged = [n for n in after.invalid if n in names]
-                refused = rejection(appeared, flagged, moved, outcome == Outcome.DOM_CHANGED)
+                sent = obs.status is not None or any(
+                    c.method not in {"GET", "HEAD"} for c in obs.network
+                )
+                changed = outcome == Outcome.DOM_CHANGED
+                refused = rejection(appeared, flagged, moved, changed, sent)
                 if refused:
                     said = refusals(appeared) or [refused]
                     self._retry(source, form, action, flagged, said, depth)

@@ -95,20 +95,23 @@ def refusals(texts: list[str]) -> list[str]:
     return [t for t in texts if len(t) <= 300 and _REFUSAL.search(t)]
 
 
-def rejection(appeared: list[str], invalid: list[str], moved: bool, changed: bool) -> str:
+def rejection(
+    appeared: list[str], invalid: list[str], moved: bool, changed: bool, sent: bool = False
+) -> str:
     """Why the app refused a submission, or "" when nothing says it did.
 
-    A refusal keeps the user on the form's page and says so: a message that appeared, or, when
-    nothing else changed (the browser's own validation stopped it), the form's fields marked
-    invalid. A page the submission led away from accepted it; a form a script cleared after
-    accepting it shows its required fields as invalid too, so those alone prove nothing when
-    the page changed."""
+    A refusal keeps the user on the form's page and says so: a message that appeared, or the
+    form's fields marked invalid when the browser's own validation stopped it (nothing was
+    `sent`, nothing `changed`). A page the submission led away from accepted it. Fields marked
+    invalid alone prove nothing once the server had the data: a form cleared after it was
+    accepted (a redirect back to the same page, a script resetting it) shows its empty required
+    fields as invalid too."""
     if moved:
         return ""
     said = refusals(appeared)
     if said:
         return said[0]
-    if invalid and not changed:
+    if invalid and not changed and not sent:
         return "fields marked invalid: " + ", ".join(invalid[:4])
     return ""
 

@@ -35,6 +35,9 @@ def test_a_refusal_is_a_message_that_appeared_or_a_form_the_browser_stopped() ->
     assert rejection(said, ["published"], moved=True, changed=True) == ""
     # A script cleared the form after accepting it: its empty required fields prove nothing.
     assert rejection(["Added to your cart"], ["qty"], moved=False, changed=True) == ""
+    # Nor does the same page loaded again empty after the server had the data (a redirect
+    # back to /contact?sent=1 looks the same as before the submit).
+    assert rejection([], ["name"], moved=False, changed=False, sent=True) == ""
 
 
 def test_a_text_field_gets_a_value_that_fits_what_it_is_for() -> None:
