@@ -156,6 +156,8 @@ class State(_Model):
     elements: list[Element] = Field(default_factory=list)
     forms: list[Form] = Field(default_factory=list)
     stable_texts: list[str] = Field(default_factory=list)
+    # The first rows of the page's data as cell texts (what a search can look for).
+    rows: list[list[str]] = Field(default_factory=list)
     # Every short text seen on the first visit, stable or not (for diagnosis, and for the
     # test fixture strategy that asserts everything; never for shipped strategies).
     visible_texts: list[str] = Field(default_factory=list)
@@ -189,14 +191,17 @@ class Action(_Model):
     url: str | None = None
     # field name -> value used; for invalid submissions the intentionally bad values.
     values: dict[str, str] = Field(default_factory=dict)
-    variant: Literal["valid", "empty", "invalid", ""] = ""
+    # "search": a search form sent a term taken from a listed item, or one nothing has.
+    variant: Literal["valid", "empty", "invalid", "search", ""] = ""
     label: str = ""
     # 2: a valid submission tried again with fitting values after the app rejected the first.
     attempt: int = 1
 
     def signature(self) -> str:
         retry = [self.attempt] if self.attempt > 1 else []
-        return stable_id(self.kind, self.element_id, self.form_id, self.variant, *retry)
+        # Each term searched for is its own action.
+        term = [sorted(self.values.items())] if self.variant == "search" else []
+        return stable_id(self.kind, self.element_id, self.form_id, self.variant, *retry, *term)
 
 
 class NetworkCall(_Model):
@@ -231,6 +236,10 @@ class Transition(_Model):
     # Why the app refused a valid submission (a validation message, fields marked invalid);
     # empty when it accepted it.
     rejected: str = ""
+    # A search for a listed item's text: whether the results showed that text again. A search
+    # for a term nothing has: the listed texts it no longer showed.
+    search_found: bool = False
+    search_gone: list[str] = Field(default_factory=list)
     target_url: str | None = None
     kept: bool = True
 
@@ -323,6 +332,7 @@ class StepKind(StrEnum):
     EXPECT_URL = "expect_url"
     EXPECT_VISIBLE = "expect_visible"
     EXPECT_TEXT = "expect_text"
+    EXPECT_NO_TEXT = "expect_no_text"
     EXPECT_TITLE = "expect_title"
     EXPECT_STATUS = "expect_status"
     EXPECT_NO_CONSOLE_ERRORS = "expect_no_console_errors"

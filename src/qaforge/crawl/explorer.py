@@ -45,9 +45,11 @@ from qaforge.crawl.forms import (
 )
 from qaforge.crawl.observe import Snapshot, resolve, take_snapshot, to_state, volatile_free
 from qaforge.crawl.scope import Scope
+from qaforge.crawl.search import listed_texts, search_field, search_terms
 from qaforge.crawl.stability import mark_unstable
 from qaforge.crawl.urltemplate import normalize_url, url_template
 from qaforge.errors import UserError
+from qaforge.generate.data import UNIQUE_TEXT
 from qaforge.models import (
     Action,
     ActionKind,
@@ -843,14 +845,12 @@ class Explorer:
                     and url == normalize_url(state.url)
                 ):
                     continue  # an in-page anchor ("Skip to main content"): no navigation
-                if el.attributes.get("target", "_self").lower() not in (
-                    "",
-                    "_self",
-                    "_top",
-                    "_parent",
-                ):
-                    # Opens another window: clicking it leaves this page as it is, so it is no
-                    # transition; its page is still explored, as a page of its own.
+                if el.attributes.get("data-qaforge-scripted") or el.attributes.get(
+                    "target", "_self"
+                ).lower() not in ("", "_self", "_top", "_parent"):
+                    # Opens another window (by its target or by a script): clicking it leaves
+                    # this page as it is, so it is no transition; its page is still explored,
+                    # as a page of its own.
                     window_sig = ("new-window", url_template(url))
                     if window_sig in self.done_signatures or url in self.url_state:
                         continue
@@ -911,6 +911,33 @@ class Explorer:
                 out.append(
                     _Work(depth + 1, f"{template}|form|{form.id}|{variant}", state.id, action)
                 )
+            out += self._searches(state, form, submit_label, depth)
+        return out
+
+    def _searches(self, state: State, form: Form, submit_label: str, depth: int) -> list[_Work]:
+        """The search oracle's submissions: each of a listed item's texts (the item comes back),
+        and a term nothing has (the listed items go). Once per search form and path."""
+        field_ = search_field(form)
+        terms = search_terms(state.rows)
+        if field_ is None or not terms:
+            return []
+        key = (state.url_template.split("?")[0], stable_id("search", form.action, field_.name))
+        if key in self.done_signatures:
+            return []
+        self.done_signatures.add(key)
+        label = submit_label or "Search"
+        out = []
+        for i, term in enumerate([*terms, UNIQUE_TEXT]):
+            what = "a term nothing has" if term == UNIQUE_TEXT else repr(term)
+            action = Action(
+                kind=ActionKind.FILL_SUBMIT,
+                form_id=form.id,
+                element_id=form.submit,
+                values={field_.name: term},
+                variant="search",
+                label=f"{label} for {what}",
+            )
+            out.append(_Work(depth + 1, f"{key[0]}|search|{form.id}|{i}", state.id, action))
         return out
 
     async def _record_transition(
@@ -946,6 +973,7 @@ class Explorer:
         appeared: list[str] = []
         echoed: list[str] = []
         refused = ""
+        found, gone = False, []
         if after is not None:
             seen = set(before.texts)
             appeared = [t for t in after.texts if t not in seen][:20]
@@ -963,6 +991,13 @@ class Explorer:
                     self._retry(source, form, action, flagged, said, depth)
                 else:
                     echoed = echoed_fields(action.values, after.texts, token or self.unique)
+            elif action.kind == ActionKind.FILL_SUBMIT and action.variant == "search":
+                term = next(iter(action.values.values()), "")
+                if term == UNIQUE_TEXT:
+                    shown = set(after.texts)
+                    gone = [t for t in listed_texts(before.raw.get("rows", [])) if t not in shown]
+                else:
+                    found = term in after.texts
         transition = Transition(
             id=tid,
             source=source.id,
@@ -976,6 +1011,8 @@ class Explorer:
             # Fields marked invalid only mean something when the submit kept us on the page.
             invalid_fields=list(after.invalid) if after and not moved else [],
             rejected=refused,
+            search_found=found,
+            search_gone=gone[:6],
             target_url=normalize_url(obs.url),
         )
         async with self._state_lock:

@@ -320,6 +320,7 @@ def to_state(snap: Snapshot, depth: int, http_status: int | None) -> State:
         landmarks=list(dict.fromkeys(snap.raw.get("landmarks", []))),
         elements=snap.elements,
         forms=snap.forms,
+        rows=[[str(c) for c in r] for r in snap.raw.get("rows", [])],
         http_status=http_status,
         depth=depth,
     )

@@ -73,6 +73,11 @@
         out[a] = v.slice(0, 200);
       }
     }
+    // A link a script takes over (Django's "add another" opens a popup window): clicking it
+    // does not go where its href says.
+    if (el.tagName === "A" && (el.hasAttribute("onclick") || el.hasAttribute("data-popup") || /[?&]_?popup=/i.test(el.getAttribute("href") || ""))) {
+      out["data-qaforge-scripted"] = "1";
+    }
     return out;
   };
   const W = Math.max(document.documentElement.scrollWidth, 1);
@@ -201,6 +206,36 @@
   }
   const listItems = document.querySelectorAll("li, tr, [role=listitem], [role=row]").length;
   const visibleListItems = Array.from(document.querySelectorAll("[role=list] > *, ul[aria-label] > li")).filter(visible).length;
+  // The first rows of the page's data: the table (or grid) outside navigation with the most
+  // rows, as cell texts. What a search for a listed item can look for.
+  let rows = [];
+  for (const table of document.querySelectorAll("table, [role=grid], [role=table]")) {
+    if (table.closest("nav, aside, header, footer, [role=navigation], [role=banner]") || !visible(table)) continue;
+    const found = [];
+    for (const tr of table.querySelectorAll("tr, [role=row]")) {
+      if (found.length >= 20) break;
+      if (!tr.querySelector("td, [role=cell], [role=gridcell]") || !visible(tr)) continue;
+      const cells = Array.from(tr.querySelectorAll("td, th, [role=cell], [role=gridcell], [role=rowheader]"))
+        .filter(visible).map((c) => textOf(c)).filter((t) => t && t.length <= 80);
+      if (cells.length) found.push(cells.slice(0, 8));
+    }
+    if (found.length > rows.length) rows = found;
+  }
+  if (!rows.length) {
+    // No table: the list of linked items (cards, search results) outside navigation.
+    for (const list of document.querySelectorAll("ul, ol, [role=list]")) {
+      if (list.closest("nav, aside, header, footer, [role=navigation], [role=banner], [role=menu]") || !visible(list)) continue;
+      const found = [];
+      for (const li of list.children) {
+        if (found.length >= 20) break;
+        if (!visible(li)) continue;
+        const cells = Array.from(li.querySelectorAll("a, h2, h3, h4")).filter(visible)
+          .map((c) => textOf(c)).filter((t) => t && t.length <= 80);
+        if (cells.length) found.push(cells.slice(0, 3));
+      }
+      if (found.length >= 2 && found.length > rows.length) rows = found;
+    }
+  }
   const invalid = Array.from(document.querySelectorAll("form :invalid, [aria-invalid=true]")).slice(0, 100).map((e) => e.name || e.id).filter(Boolean);
   return {
     url: location.href,
@@ -214,6 +249,7 @@
     visibleListItems,
     dialogOpen: !!openDialog,
     invalid,
+    rows,
     textHash: norm(document.body ? document.body.innerText : "").length,
   };
 }

@@ -139,6 +139,11 @@ class PythonEmitter:
                     f"expect(page.get_by_text({py_str(step.text or '')}, exact=True)"
                     ".first).to_be_visible()"
                 ]
+            case StepKind.EXPECT_NO_TEXT:
+                return [
+                    f"expect(page.get_by_text({py_str(step.text or '')}, exact=True))"
+                    ".to_have_count(0)"
+                ]
             case StepKind.EXPECT_INVALID if expr:
                 return [
                     f"expect({expr}.and_(page.locator(':invalid, [aria-invalid=true]')))"

@@ -90,6 +90,11 @@ class TypeScriptEmitter:
                     f"await expect(page.getByText({ts_str(step.text or '')}, "
                     "{ exact: true }).first()).toBeVisible();"
                 ]
+            case StepKind.EXPECT_NO_TEXT:
+                return [
+                    f"await expect(page.getByText({ts_str(step.text or '')}, "
+                    "{ exact: true })).toHaveCount(0);"
+                ]
             case StepKind.EXPECT_INVALID if expr:
                 return [
                     f"await expect({expr}.and(page.locator(':invalid, [aria-invalid=true]')))"

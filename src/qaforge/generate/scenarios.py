@@ -387,7 +387,7 @@ class Requirements:
             if t.action.kind == ActionKind.FILL_SUBMIT and t.action.attempt > 1
         }
         for t in self.kept:
-            if t.action.kind != ActionKind.FILL_SUBMIT:
+            if t.action.kind != ActionKind.FILL_SUBMIT or t.action.variant == "search":
                 continue
             if t.rejected and t.action.attempt == 1 and (t.source, t.action.form_id) in retried:
                 continue
@@ -519,6 +519,49 @@ class Requirements:
             src.url_template,
             src.requires_login,
         )
+
+    def searches(self) -> list[Scenario]:
+        """The search oracle: a listed item's text finds the item, a term nothing has finds
+        none of the listed items. Only what the crawl saw happen is asserted."""
+        out = []
+        for t in self.kept:
+            if t.action.kind != ActionKind.FILL_SUBMIT or t.action.variant != "search":
+                continue
+            src = self.model.state(t.source)
+            act = self.action_steps(t)
+            if src is None or not act or act[-1].kind != StepKind.SUBMIT:
+                continue
+            term = next(iter(t.action.values.values()), "")
+            if term == UNIQUE_TEXT and t.search_gone:
+                checks = [Step(kind=StepKind.EXPECT_NO_TEXT, text=x) for x in t.search_gone[:3]]
+                title = f"search on {src.url_template} for a term nothing has lists no item"
+                when = "I search for a term no item has"
+                then = "none of the listed items is shown: " + ", ".join(
+                    repr(x) for x in t.search_gone[:3]
+                )
+            elif term != UNIQUE_TEXT and t.search_found:
+                checks = [Step(kind=StepKind.EXPECT_TEXT, text=term)]
+                title = f"search on {src.url_template} finds a listed item by {term!r}"
+                when = f"I search for {term!r}, a text of a listed item"
+                then = f"the results show {term!r}"
+            else:
+                continue
+            out.append(
+                self.scenario(
+                    ScenarioKind.FORM_VALID,
+                    title,
+                    self.given(src),
+                    when,
+                    then,
+                    [*self.reach_steps(src), *act, *checks],
+                    [src.id],
+                    [t.id],
+                    src.url_template,
+                    src.requires_login,
+                    tags=["oracle:search"],
+                )
+            )
+        return out
 
     def interactions(self) -> list[Scenario]:
         out = []
@@ -672,6 +715,7 @@ class Requirements:
             *self.page_loads(),
             *self.navigation(),
             *self.forms(),
+            *self.searches(),
             *self.interactions(),
             *self.link_integrity(),
         ]

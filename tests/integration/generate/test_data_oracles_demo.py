@@ -65,3 +65,31 @@ def test_round_trip_passes_on_the_healthy_shop_and_catches_an_altered_save(
         suite, round_trips, demo_app_with_bug("saved-name-truncated"), tmp_path / "bug"
     )
     assert all(broken[t] != TestOutcome.PASSED.value for t in round_trips), broken
+
+
+def test_search_oracle_passes_on_the_healthy_shop_and_catches_an_ignored_query(
+    demo_suite_dir: Path,
+    demo_app: DemoApp,
+    demo_app_with_bug: Callable[[str], DemoApp],
+    demo_credentials: None,
+    tmp_path: Path,
+) -> None:
+    suite = tmp_path / "tests"
+    shutil.copytree(demo_suite_dir, suite)
+    (suite / "quarantine.json").unlink(missing_ok=True)
+    tests = load_suite(suite / "suite.json").tests
+    finds = [t.test_id for t in tests if "finds_a_listed_item" in t.function]
+    nothing = [t.test_id for t in tests if "term_nothing_has" in t.function]
+    # The catalogue lists its items: searching one's name finds it, a made-up term lists none.
+    assert finds and nothing, sorted(t.function for t in tests)
+    code = (suite / "test_catalogue.py").read_text()
+    assert ".to_have_count(0)" in code and 'fill("qa-" + unique)' in code
+
+    healthy = _outcomes(suite, finds + nothing, demo_app, tmp_path / "healthy")
+    assert all(v == TestOutcome.PASSED.value for v in healthy.values()), healthy
+    again = _outcomes(suite, finds + nothing, demo_app, tmp_path / "again")
+    assert all(v == TestOutcome.PASSED.value for v in again.values()), again
+
+    # The query is ignored: every item is listed whatever was searched for.
+    broken = _outcomes(suite, nothing, demo_app_with_bug("search-ignored"), tmp_path / "bug")
+    assert all(v != TestOutcome.PASSED.value for v in broken.values()), broken

@@ -161,3 +161,70 @@ def test_list_detail_degrades_to_what_was_observed() -> None:
     # The page did not show the link's text, or the state was recorded on another instance.
     assert _navigation(_list_model(["Frank Herbert"])) == [([], [])]
     assert _navigation(_list_model(["Dune"], target="http://x/books/8")) == [([], [])]
+
+
+def _search_model(found: bool, gone: list[str]) -> AppModel:
+    box = Locator(strategy=LocatorStrategy.ROLE, value="searchbox", name="Search", count=1)
+    go = Locator(strategy=LocatorStrategy.ROLE, value="button", name="Search", count=1)
+    q = FormField(name="q", element_id="q")
+    form = Form(id="f", action="", method="get", fields=[q], submit="go")
+    books = State(
+        id="books",
+        url="http://x/books",
+        url_template="/books",
+        reach_url="http://x/books",
+        elements=[
+            Element(id="q", role="searchbox", name="Search", locators=[box]),
+            Element(id="go", role="button", name="Search", locators=[go]),
+        ],
+        forms=[form],
+        rows=[["Dune", "Frank Herbert"]],
+        stable_texts=["Books", "Dune", "Frank Herbert"],
+    )
+
+    def search(tid: str, term: str) -> Transition:
+        return Transition(
+            id=tid,
+            source="books",
+            target="books",
+            action=Action(
+                kind=ActionKind.FILL_SUBMIT,
+                form_id="f",
+                element_id="go",
+                values={"q": term},
+                variant="search",
+                label=f"Search for {term}",
+            ),
+            outcome=Outcome.NAVIGATED,
+            search_found=found and term != UNIQUE_TEXT,
+            search_gone=gone if term == UNIQUE_TEXT else [],
+        )
+
+    return AppModel(
+        target=Target(url="http://x/"),
+        states=[books],
+        transitions=[search("s1", "Frank Herbert"), search("s2", UNIQUE_TEXT)],
+    )
+
+
+def test_search_finds_a_listed_item_and_a_made_up_term_lists_none() -> None:
+    scenarios = [s for s in derive_scenarios(_search_model(True, ["Dune"])) if s.tags]
+    [finds] = [s for s in scenarios if "finds a listed item" in s.title]
+    [nothing] = [s for s in scenarios if "nothing has" in s.title]
+    assert oracle_of(finds) == oracle_of(nothing) == "search"
+    assert [s.value for s in finds.steps if s.kind == StepKind.FILL] == ["Frank Herbert"]
+    assert [s.text for s in finds.steps if s.kind == StepKind.EXPECT_TEXT] == ["Frank Herbert"]
+    assert [s.data for s in nothing.steps if s.kind == StepKind.FILL] == [UNIQUE_TEXT]
+    assert [s.text for s in nothing.steps if s.kind == StepKind.EXPECT_NO_TEXT] == ["Dune"]
+    strategy = get_strategy("balanced")
+    emitter = PythonEmitter(strategy, LocatorChooser(_search_model(True, ["Dune"]), []))
+    code = emitter.test_function(nothing, "test_it").replace("'", '"')
+    assert 'expect(page.get_by_text("Dune", exact=True)).to_have_count(0)' in code
+
+
+def test_no_search_oracle_without_what_the_crawl_saw() -> None:
+    # The term did not come back and nothing went away: the app's search is not asserted.
+    assert not [s for s in derive_scenarios(_search_model(False, [])) if "search" in s.tags]
+    assert not [
+        s for s in derive_scenarios(_search_model(False, [])) if s.title.startswith("search on")
+    ]
