@@ -67,9 +67,15 @@ def template_regex(template: str, keys: Iterable[str] | None = None) -> str:
     return rx + r"(#.*)?$"
 
 
-def area_of(template: str) -> str:
-    """The test module a template belongs to: its first path segment (`home` for `/`)."""
-    seg = template.split("?", 1)[0].split("#", 1)[0].strip("/").split("/", 1)[0]
+def area_of(template: str, base: str = "/") -> str:
+    """The test module a template belongs to: its first path segment below the app's base path
+    (`home` for the base itself). An app served under /admin/ gets test_catalog.py and
+    test_auth.py, not every test in test_admin.py."""
+    path = template.split("?", 1)[0].split("#", 1)[0]
+    prefix = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+    if (path + "/").startswith(prefix):
+        path = path[len(prefix) :]
+    seg = path.strip("/").split("/", 1)[0]
     seg = re.sub(r"[^a-z0-9]+", "_", seg.lower()).strip("_")
     return seg if seg and not seg.startswith("{") else "home"
 
@@ -82,6 +88,9 @@ class Requirements:
         self.accessibility = accessibility
         self.templates = model.templates()
         self.kept = [t for t in model.transitions if t.kept]
+        # The start URL's folder: "/admin/" for /admin/, "/" for /deals.
+        start = urlsplit(model.target.url).path or "/"
+        self.base = start if start.endswith("/") else start.rsplit("/", 1)[0] + "/"
 
     # ------------------------------------------------------------------ helpers
 
@@ -271,7 +280,7 @@ class Requirements:
             source_states=states,
             source_transitions=transitions,
             template=template,
-            area=area_of(template),
+            area=area_of(template, self.base),
             requires_login=login,
             expect_defect=expect_defect,
             tags=tags or [],

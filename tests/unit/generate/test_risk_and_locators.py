@@ -120,3 +120,14 @@ def test_templates_to_regex_and_areas() -> None:
     assert not re.search(template_regex("/items/{id}"), "http://h/items/42/edit")
     assert re.search(template_regex("/c?page={page}&q={q}"), "http://h/c?q=x&page=2")
     assert area_of("/") == "home" and area_of("/admin/products") == "admin"
+
+
+def test_areas_are_named_below_the_apps_base_path() -> None:
+    # An app served under /admin/ (django-admin) or /demo/ (an issue tracker).
+    assert area_of("/admin/catalog/book/", "/admin/") == "catalog"
+    assert area_of("/admin/auth/user/{id}/change/", "/admin/") == "auth"
+    assert area_of("/admin/", "/admin/") == area_of("/admin", "/admin/") == "home"
+    assert area_of("/demo/issue?@filter={x}", "/demo/") == "issue"
+    # A template outside the base keeps its own first segment.
+    assert area_of("/static/help", "/admin/") == "static"
+    assert area_of("/adminx/a", "/admin/") == "adminx"
