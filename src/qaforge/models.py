@@ -158,6 +158,7 @@ class State(_Model):
     stable_texts: list[str] = Field(default_factory=list)
     # The first rows of the page's data as cell texts (what a search can look for).
     rows: list[list[str]] = Field(default_factory=list)
+    rows_from: Literal["table", "list", ""] = ""
     # Every short text seen on the first visit, stable or not (for diagnosis, and for the
     # test fixture strategy that asserts everything; never for shipped strategies).
     visible_texts: list[str] = Field(default_factory=list)
@@ -333,6 +334,8 @@ class StepKind(StrEnum):
     EXPECT_VISIBLE = "expect_visible"
     EXPECT_TEXT = "expect_text"
     EXPECT_NO_TEXT = "expect_no_text"
+    # At least one row of the page's data table: a list that always had items is not empty.
+    EXPECT_ROWS = "expect_rows"
     EXPECT_TITLE = "expect_title"
     EXPECT_STATUS = "expect_status"
     EXPECT_NO_CONSOLE_ERRORS = "expect_no_console_errors"

@@ -321,6 +321,11 @@ def to_state(snap: Snapshot, depth: int, http_status: int | None) -> State:
         elements=snap.elements,
         forms=snap.forms,
         rows=[[str(c) for c in r] for r in snap.raw.get("rows", [])],
+        rows_from="table"
+        if snap.raw.get("rowsFrom") == "table"
+        else "list"
+        if snap.raw.get("rowsFrom") == "list"
+        else "",
         http_status=http_status,
         depth=depth,
     )

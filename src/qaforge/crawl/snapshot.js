@@ -209,6 +209,7 @@
   // The first rows of the page's data: the table (or grid) outside navigation with the most
   // rows, as cell texts. What a search for a listed item can look for.
   let rows = [];
+  let rowsFrom = "";
   for (const table of document.querySelectorAll("table, [role=grid], [role=table]")) {
     if (table.closest("nav, aside, header, footer, [role=navigation], [role=banner]") || !visible(table)) continue;
     const found = [];
@@ -219,7 +220,7 @@
         .filter(visible).map((c) => textOf(c)).filter((t) => t && t.length <= 80);
       if (cells.length) found.push(cells.slice(0, 8));
     }
-    if (found.length > rows.length) rows = found;
+    if (found.length > rows.length) { rows = found; rowsFrom = "table"; }
   }
   if (!rows.length) {
     // No table: the list of linked items (cards, search results) outside navigation.
@@ -233,7 +234,7 @@
           .map((c) => textOf(c)).filter((t) => t && t.length <= 80);
         if (cells.length) found.push(cells.slice(0, 3));
       }
-      if (found.length >= 2 && found.length > rows.length) rows = found;
+      if (found.length >= 2 && found.length > rows.length) { rows = found; rowsFrom = "list"; }
     }
   }
   const invalid = Array.from(document.querySelectorAll("form :invalid, [aria-invalid=true]")).slice(0, 100).map((e) => e.name || e.id).filter(Boolean);
@@ -250,6 +251,7 @@
     dialogOpen: !!openDialog,
     invalid,
     rows,
+    rowsFrom,
     textHash: norm(document.body ? document.body.innerText : "").length,
   };
 }

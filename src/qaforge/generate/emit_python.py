@@ -15,6 +15,12 @@ from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
 from qaforge.models import Locator, LocatorStrategy, Scenario, Step, StepKind
 
+# Rows of a data table or grid, leaving out tables inside navigation (Django's sidebar).
+DATA_ROWS = (
+    ":is(table, [role=grid], [role=table]):not(:is(nav, aside, header, footer) *) "
+    ":is(tr, [role=row]):has(td, [role=cell], [role=gridcell])"
+)
+
 _DATA = {
     "{unique_email}": '"qa." + unique + "@example.com"',
     "{unique_username}": '"qa_" + unique',
@@ -139,6 +145,8 @@ class PythonEmitter:
                     f"expect(page.get_by_text({py_str(step.text or '')}, exact=True)"
                     ".first).to_be_visible()"
                 ]
+            case StepKind.EXPECT_ROWS:
+                return ["expect(page.locator(DATA_ROWS).first).to_be_visible()"]
             case StepKind.EXPECT_NO_TEXT:
                 return [
                     f"expect(page.get_by_text({py_str(step.text or '')}, exact=True))"
@@ -219,4 +227,10 @@ class PythonEmitter:
         imports += ["import pytest", "from playwright.sync_api import Page, expect"]
         if needs_axe:
             imports.append("from axe_playwright_python.sync_playwright import Axe")
-        return header + "\n\n" + "\n".join(imports) + "\n\n\n" + "\n\n".join(funcs)
+        consts = ""
+        if any(st.kind == StepKind.EXPECT_ROWS for sc, _ in scenarios for st in sc.steps):
+            consts = (
+                "\n\n# A row of the page's data table (tables in navigation left out).\n"
+                f"DATA_ROWS = {py_str(DATA_ROWS)}"
+            )
+        return header + "\n\n" + "\n".join(imports) + consts + "\n\n\n" + "\n\n".join(funcs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qaforge.generate.emit_python import _DATA, limit_assertions
+from qaforge.generate.emit_python import _DATA, DATA_ROWS, limit_assertions
 from qaforge.generate.literals import ts_comment, ts_str
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
@@ -90,6 +90,8 @@ class TypeScriptEmitter:
                     f"await expect(page.getByText({ts_str(step.text or '')}, "
                     "{ exact: true }).first()).toBeVisible();"
                 ]
+            case StepKind.EXPECT_ROWS:
+                return ["await expect(page.locator(DATA_ROWS).first()).toBeVisible();"]
             case StepKind.EXPECT_NO_TEXT:
                 return [
                     f"await expect(page.getByText({ts_str(step.text or '')}, "
@@ -140,8 +142,14 @@ class TypeScriptEmitter:
             f"{ts_comment(area)} area. */",
             "import { test, expect } from '@playwright/test';",
             "",
-            f"test.describe({ts_str(area)}, () => {{",
         ]
+        if any(st.kind == StepKind.EXPECT_ROWS for sc, _ in scenarios for st in sc.steps):
+            head += [
+                "// A row of the page's data table (tables in navigation left out).",
+                f"const DATA_ROWS = {ts_str(DATA_ROWS)};",
+                "",
+            ]
+        head.append(f"test.describe({ts_str(area)}, () => {{")
         blocks = [self.test_block(sc) for sc, _ in scenarios]
         return "\n".join(head) + "\n" + "\n\n".join(blocks) + "\n});\n"
 

@@ -313,6 +313,11 @@ class Requirements:
             then = "the page answers without an error"
             if names:
                 then += " and shows " + ", ".join(repr(n) for n in names)
+            # The lists oracle: a table every instance of the template showed with rows.
+            listed = all(s.rows and s.rows_from == "table" for s in states)
+            if listed:
+                steps.insert(-1, Step(kind=StepKind.EXPECT_ROWS))
+                then += " and lists at least one row"
             then += " and logs no console error"
             out.append(
                 self.scenario(
@@ -327,7 +332,7 @@ class Requirements:
                     template,
                     state.requires_login,
                     expect_defect=defect,
-                    tags=["smoke"],
+                    tags=["smoke", "oracle:lists"] if listed else ["smoke"],
                 )
             )
         return out

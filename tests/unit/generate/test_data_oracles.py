@@ -228,3 +228,39 @@ def test_no_search_oracle_without_what_the_crawl_saw() -> None:
     assert not [
         s for s in derive_scenarios(_search_model(False, [])) if s.title.startswith("search on")
     ]
+
+
+def _table_model(rows_on_every_visit: bool) -> AppModel:
+    def books(sid: str, rows: list[list[str]]) -> State:
+        return State(
+            id=sid,
+            url=f"http://x/books?page={sid}",
+            url_template="/books?page={page}",
+            reach_url=f"http://x/books?page={sid}",
+            rows=rows,
+            rows_from="table" if rows else "",
+            stable_texts=["Books"],
+        )
+
+    second = [["Emma", "Jane Austen"]] if rows_on_every_visit else []
+    return AppModel(
+        target=Target(url="http://x/"),
+        states=[books("1", [["Dune", "Frank Herbert"]]), books("2", second)],
+    )
+
+
+def test_a_table_that_always_had_rows_must_show_one() -> None:
+    [loads] = [s for s in derive_scenarios(_table_model(True)) if s.kind == ScenarioKind.PAGE_LOADS]
+    assert oracle_of(loads) == "lists"
+    assert any(s.kind == StepKind.EXPECT_ROWS for s in loads.steps)
+    strategy = get_strategy("balanced")
+    emitter = PythonEmitter(strategy, LocatorChooser(_table_model(True), []))
+    module = emitter.module("books", "http://x/", [(loads, "test_books_load")])
+    assert "DATA_ROWS = " in module
+    assert "expect(page.locator(DATA_ROWS).first).to_be_visible()" in module
+    # A page seen once without rows (an empty filter, a last page) is not held to having any.
+    [plain] = [
+        s for s in derive_scenarios(_table_model(False)) if s.kind == ScenarioKind.PAGE_LOADS
+    ]
+    assert not any(s.kind == StepKind.EXPECT_ROWS for s in plain.steps)
+    assert "oracle:lists" not in plain.tags
