@@ -789,14 +789,23 @@ class Explorer:
         return state.id
 
     async def _revisit(self, page: Page, state: State, first: Snapshot) -> None:
-        """Visit the state again; keep only texts seen both times, and check its URL works."""
+        """Visit the state again, in a fresh context as a generated test starts; keep only
+        texts seen both times, and check its URL works.
+
+        Fresh, because the crawl's own context carries what earlier actions left in storage
+        (MLflow keeps its sidebar collapsed and remembers the last experiment): what only
+        that history shows differs on the revisit and is not asserted."""
+        if not (state.reach_url or state.reach_path):
+            return
+        ctx: BrowserContext | None = None
         try:
+            if self._session is not None:
+                ctx = await within(self._session.new_context(), 30, "opening a context")
+                page = await within(ctx.new_page(), 30, "opening a page")
             if state.reach_url:
                 _, live = await self._goto_live(page, state.reach_url)
-            elif state.reach_path:
-                live = await self._reach(page, state, linger_s=_LIVE_LINGER_S)
             else:
-                return
+                live = await self._reach(page, state, linger_s=_LIVE_LINGER_S)
             if live:
                 # Two snapshots taken as quickly as the first visit's show the same counter
                 # and clock: waiting a moment lets texts that change with time differ.
@@ -808,6 +817,9 @@ class Explorer:
                 raise
             state.stable_texts = []
             return
+        finally:
+            if ctx is not None:
+                await quietly(ctx.close(), CLOSE_TIMEOUT_S)
         if state.reach_url and second.fingerprint != first.fingerprint and state.reach_path:
             state.reach_url = None
         state.visible_texts = first.texts[:80]
