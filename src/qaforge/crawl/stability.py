@@ -39,6 +39,9 @@ _VOLATILE = [
     re.compile(r"\(\d+\)|\[\d+\]"),
     # Session-ish tokens: long hex or mixed runs.
     re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b", re.I),
+    # What the crawl itself typed (qa-<token>, qa_<token>, qa.<token>@...): a record it made,
+    # shown in a "recent actions" list until newer ones push it out, gone when the app is reset.
+    re.compile(r"\bqa[-_.][0-9a-f]{6,}", re.I),
 ]
 # A number standing alone is a counter as a text ("3" items in the cart) but a fine name for
 # a control (page "2" of a pager), so it only keeps a text out of assertions.
