@@ -6,7 +6,8 @@
 Generates the suite once on the healthy demo shop (the pipeline runs it twice there; the
 tests that passed both times are kept), runs the kept suite on the same healthy server twice
 more without a restart (false alarms and idempotence: the first run's data is still there),
-then runs it against each `--bug` variant; a fault is caught when a kept test now fails. In
+then runs it against each `--bug` variant; a fault is caught when a kept test that passed both
+healthy reruns now fails. In
 the same run, the naive baseline (every page an httpx link crawler found must answer < 400)
 faces the same faults. With --realapps, the same for the seeded faults of ../shared/realapps
 apps. A per-app table gives tests kept, both healthy pass rates, faults caught and the baseline.
@@ -111,6 +112,13 @@ def healthy_reruns(suite_dir: Path, url: str, kept: list[str], out: Path) -> lis
     return runs
 
 
+def sound_tests(passing: list[str], reruns: list[dict[str, Any]]) -> list[str]:
+    """The kept tests that passed both healthy reruns: only these can catch a fault (a test
+    that fails on the healthy app too would "catch" every fault)."""
+    failed = {t for r in reruns for t in r["failing"]}
+    return [t for t in passing if t not in failed]
+
+
 def baseline_pages(url: str) -> list[str]:
     return [u for u, s in crawl_links(url, max_pages=60).pages if s < 400]
 
@@ -147,7 +155,9 @@ def bench_demo(
     rows = []
     for bug in bugs:
         with DemoApp(bug=bug) as app:
-            failing = suite_detects(suite_dir, app.url, passing, work / f"bug-{bug}")
+            failing = suite_detects(
+                suite_dir, app.url, sound_tests(passing, reruns), work / f"bug-{bug}"
+            )
             base = baseline_detects(pages, healthy, app.url)
         rows.append(
             {"app": "demo", "fault": bug, "qaforge": failing, "baseline": base, "effect": BUGS[bug]}
@@ -192,7 +202,9 @@ def bench_realapp(
             continue
         realapp("start", name)
         try:
-            failing = suite_detects(work / name / "tests", info["url"], passing, work / fault)
+            failing = suite_detects(
+                work / name / "tests", info["url"], sound_tests(passing, reruns), work / fault
+            )
             base = baseline_detects(pages, info["url"], info["url"])
         finally:
             realapp("stop", name)

@@ -966,11 +966,20 @@ class Explorer:
         moved = normalize_url(obs.url) != normalize_url(before.url)
         after = None
         if obs.status is None or obs.status < 400:
-            try:
-                after = await take_snapshot(page, verify=False)
-            except PlaywrightError as exc:
-                if is_crash(exc):
-                    raise
+            for attempt in range(2):
+                try:
+                    after = await take_snapshot(page, verify=False)
+                    break
+                except PlaywrightError as exc:
+                    if is_crash(exc):
+                        raise
+                    if attempt:
+                        break
+                    # The page was replaced while being read (the redirect after a POST
+                    # landed late): read the page it became. Without this, a saved form's
+                    # success page was never seen and no round trip asserted.
+                    await quietly(page.wait_for_load_state("domcontentloaded"), 10)
+                    await settle(page)
         if obs.status is not None and obs.status >= 400:
             outcome = Outcome.ERROR
         elif moved:
