@@ -6,7 +6,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from playwright.async_api import Locator as PWLocator
 from playwright.async_api import Page
@@ -309,6 +309,9 @@ def fingerprint(template: str, snap: Snapshot) -> str:
     return stable_id(template, controls, headings, snap.dialog_open, bucket, length=16)
 
 
+_ROWS_FROM: dict[str, Literal["table", "list"]] = {"table": "table", "list": "list"}
+
+
 def to_state(snap: Snapshot, depth: int, http_status: int | None) -> State:
     """A `State` from a snapshot (stable texts are filled in after the revisit)."""
     return State(
@@ -321,11 +324,7 @@ def to_state(snap: Snapshot, depth: int, http_status: int | None) -> State:
         elements=snap.elements,
         forms=snap.forms,
         rows=[[str(c) for c in r] for r in snap.raw.get("rows", [])],
-        rows_from="table"
-        if snap.raw.get("rowsFrom") == "table"
-        else "list"
-        if snap.raw.get("rowsFrom") == "list"
-        else "",
+        rows_from=_ROWS_FROM.get(str(snap.raw.get("rowsFrom")), ""),
         http_status=http_status,
         depth=depth,
     )

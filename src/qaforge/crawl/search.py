@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from qaforge.crawl.stability import is_volatile_text
+from qaforge.crawl.stability import is_own_record, is_volatile_text
 from qaforge.models import Form, FormField
 
 _SEARCH_NAMES = {"q", "s", "query", "search", "keyword", "keywords", "term", "terms", "_search"}
-# Texts a search cannot be expected to find: numbers, dates, yes/no, the crawl's own records.
+# Texts that name no item: numbers, prices, yes/no.
 _NOT_A_TERM = re.compile(r"^[\d\s.,:/%+\-–$€£]*$|^(yes|no|true|false|none|-+|—)$", re.I)
-_OWN_RECORD = re.compile(r"^qa[-_.]", re.I)
 
 
 def search_field(form: Form) -> FormField | None:
@@ -33,7 +32,7 @@ def search_terms(rows: list[list[str]], limit: int = 2) -> list[str]:
     One per column because apps search several fields (a title and an author's name) and a
     regression can drop one of them."""
     for row in rows:
-        if any(_OWN_RECORD.match(c.strip()) for c in row):
+        if any(is_own_record(c) for c in row):
             continue  # an item the crawl itself created: gone when the app is reset
         out: list[str] = []
         for cell in row:
@@ -41,7 +40,6 @@ def search_terms(rows: list[list[str]], limit: int = 2) -> list[str]:
             if (
                 3 <= len(text) <= 60
                 and not _NOT_A_TERM.match(text)
-                and not _OWN_RECORD.match(text)
                 and not is_volatile_text(text)
                 and text not in out
             ):
@@ -59,5 +57,5 @@ def listed_texts(rows: list[list[str]]) -> list[str]:
         c
         for r in rows
         for c in r
-        if 3 <= len(c) <= 80 and not _NOT_A_TERM.match(c) and not _OWN_RECORD.match(c)
+        if 3 <= len(c) <= 80 and not _NOT_A_TERM.match(c) and not is_own_record(c)
     ]

@@ -39,10 +39,10 @@ _VOLATILE = [
     re.compile(r"\(\d+\)|\[\d+\]"),
     # Session-ish tokens: long hex or mixed runs.
     re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b", re.I),
-    # What the crawl itself typed (qa-<token>, qa_<token>, qa.<token>@...): a record it made,
-    # shown in a "recent actions" list until newer ones push it out, gone when the app is reset.
-    re.compile(r"\bqa[-_.][0-9a-f]{6,}", re.I),
 ]
+# What the crawl itself typed (qa-<token>, qa_<token>, qa.<token>@...): a record it made, shown
+# in a "recent actions" list until newer ones push it out, gone when the app is reset.
+_OWN_RECORD = re.compile(r"\bqa[-_.][0-9a-f]{6,}", re.I)
 # A number standing alone is a counter as a text ("3" items in the cart) but a fine name for
 # a control (page "2" of a pager), so it only keeps a text out of assertions.
 _BARE_NUMBER = re.compile(r"^\W*\d+\W*$")
@@ -61,7 +61,12 @@ def is_volatile_text(text: str) -> bool:
 
 def is_volatile_name(name: str) -> bool:
     """Whether a control's name carries a time, a date, a bracketed counter or a token."""
-    return any(p.search(name) for p in _VOLATILE)
+    return is_own_record(name) or any(p.search(name) for p in _VOLATILE)
+
+
+def is_own_record(text: str) -> bool:
+    """Whether `text` shows a value the crawl itself typed (a record it created)."""
+    return bool(_OWN_RECORD.search(text))
 
 
 def _first_word(name: str) -> str:

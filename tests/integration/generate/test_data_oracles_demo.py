@@ -33,16 +33,22 @@ def _outcomes(suite_dir: Path, test_ids: list[str], app: DemoApp, out: Path) -> 
     return asyncio.run(go())
 
 
+@pytest.fixture()
+def suite(demo_suite_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the demo run's suite, without its quarantine."""
+    copy = tmp_path / "tests"
+    shutil.copytree(demo_suite_dir, copy)
+    (copy / "quarantine.json").unlink(missing_ok=True)
+    return copy
+
+
 def test_round_trip_passes_on_the_healthy_shop_and_catches_an_altered_save(
-    demo_suite_dir: Path,
+    suite: Path,
     demo_app: DemoApp,
     demo_app_with_bug: Callable[[str], DemoApp],
     demo_credentials: None,
     tmp_path: Path,
 ) -> None:
-    suite = tmp_path / "tests"
-    shutil.copytree(demo_suite_dir, suite)
-    (suite / "quarantine.json").unlink(missing_ok=True)
     files = sorted(p.name for p in suite.glob("test_*.py") if ROUND_TRIP in p.read_text())
     # The admin's "add product" form shows the new product's name on the page it leads to.
     assert "test_admin.py" in files, sorted(p.name for p in suite.glob("test_*.py"))
@@ -68,15 +74,12 @@ def test_round_trip_passes_on_the_healthy_shop_and_catches_an_altered_save(
 
 
 def test_search_oracle_passes_on_the_healthy_shop_and_catches_an_ignored_query(
-    demo_suite_dir: Path,
+    suite: Path,
     demo_app: DemoApp,
     demo_app_with_bug: Callable[[str], DemoApp],
     demo_credentials: None,
     tmp_path: Path,
 ) -> None:
-    suite = tmp_path / "tests"
-    shutil.copytree(demo_suite_dir, suite)
-    (suite / "quarantine.json").unlink(missing_ok=True)
     tests = load_suite(suite / "suite.json").tests
     finds = [t.test_id for t in tests if "finds_a_listed_item" in t.function]
     nothing = [t.test_id for t in tests if "term_nothing_has" in t.function]

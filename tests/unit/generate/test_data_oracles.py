@@ -47,11 +47,13 @@ def test_echoed_fields_are_those_whose_typed_value_the_page_shows() -> None:
     assert echoed_fields({"title": "Sample text"}, ["Sample text"], "ab12cd") == []
 
 
-def _model(echoed: list[str]) -> AppModel:
-    def el(eid: str, role: str, name: str) -> Element:
-        loc = Locator(strategy=LocatorStrategy.ROLE, value=role, name=name, count=1)
-        return Element(id=eid, role=role, name=name, locators=[loc])
+def el(eid: str, role: str, name: str) -> Element:
+    """A control found by its role and name."""
+    loc = Locator(strategy=LocatorStrategy.ROLE, value=role, name=name, count=1)
+    return Element(id=eid, role=role, name=name, locators=[loc])
 
+
+def _model(echoed: list[str]) -> AppModel:
     title = FormField(name="title", element_id="t")
     form = Form(id="f", action="/books/add", method="post", fields=[title], submit="s")
     add = State(
@@ -164,8 +166,6 @@ def test_list_detail_degrades_to_what_was_observed() -> None:
 
 
 def _search_model(found: bool, gone: list[str]) -> AppModel:
-    box = Locator(strategy=LocatorStrategy.ROLE, value="searchbox", name="Search", count=1)
-    go = Locator(strategy=LocatorStrategy.ROLE, value="button", name="Search", count=1)
     q = FormField(name="q", element_id="q")
     form = Form(id="f", action="", method="get", fields=[q], submit="go")
     books = State(
@@ -173,10 +173,7 @@ def _search_model(found: bool, gone: list[str]) -> AppModel:
         url="http://x/books",
         url_template="/books",
         reach_url="http://x/books",
-        elements=[
-            Element(id="q", role="searchbox", name="Search", locators=[box]),
-            Element(id="go", role="button", name="Search", locators=[go]),
-        ],
+        elements=[el("q", "searchbox", "Search"), el("go", "button", "Search")],
         forms=[form],
         rows=[["Dune", "Frank Herbert"]],
         stable_texts=["Books", "Dune", "Frank Herbert"],
