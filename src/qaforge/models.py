@@ -242,6 +242,11 @@ class Transition(_Model):
     search_found: bool = False
     search_gone: list[str] = Field(default_factory=list)
     target_url: str | None = None
+    # Done again from a fresh start (a new browser context, as a test starts), did the action
+    # lead to the state it led to in the crawl? None when not checked. False when what the
+    # crawl saw depended on its own history (a sidebar an earlier click collapsed, a demo an
+    # earlier click created): no test is built on it.
+    reproduced: bool | None = None
     kept: bool = True
 
 

@@ -30,6 +30,9 @@ _BLOCKED = {"image", "font", "media"}
 # How long closing a page, a context or the browser may take before it is given up on (a
 # renderer spinning in `while (true) {}` can ignore a polite close).
 CLOSE_TIMEOUT_S = 5.0
+# The window the crawl sees pages in; generated suites use the same one, so what the crawl saw
+# laid out (a toolbar that folds into a menu when the window is smaller) is what a test sees.
+VIEWPORT = {"width": 1280, "height": 900}
 
 
 class BrowserCrashed(Exception):
@@ -96,7 +99,7 @@ class BrowserSession:
         assert self.browser is not None
         # Downloads are refused: a link to a 5 MB attachment is a finding, not a file to keep.
         kwargs: dict[str, Any] = {
-            "viewport": {"width": 1280, "height": 900},
+            "viewport": dict(VIEWPORT),
             "accept_downloads": False,
         }
         if self.http_credentials:

@@ -828,6 +828,37 @@ class Explorer:
         if len(state.stable_texts) > 60:
             state.stable_texts = state.stable_texts[:60]
 
+    async def _confirm(self, source: State, transition: Transition, target: State) -> None:
+        """Do the action again in a fresh context, as a test would; record whether it led to
+        the state it led to in the crawl (`Transition.reproduced`).
+
+        A state reached for the first time is checked by its revisit; this is for an action
+        that led to a state already known, whose texts say nothing about this action. The
+        crawl's own context carries what earlier actions left (MLflow's sidebar, collapsed by
+        an earlier click, was opened by "Toggle sidebar"; a test's fresh page closes it)."""
+        expected = [t for t in target.stable_texts if t not in source.stable_texts][:20]
+        if not expected or self._session is None:
+            return
+        ctx: BrowserContext | None = None
+        try:
+            ctx = await within(self._session.new_context(), 30, "opening a context")
+            page = await within(ctx.new_page(), 30, "opening a page")
+            await self._reach(page, source)
+            url_before = page.url
+            await self._perform(page, source, transition.action)
+            self.stats.pages_loaded += 1
+            moved = normalize_url(page.url) != normalize_url(url_before)
+            again = set((await take_snapshot(page, verify=False)).texts)
+        except PlaywrightError as exc:
+            if is_crash(exc):
+                raise
+            transition.reproduced = False
+            return
+        finally:
+            if ctx is not None:
+                await quietly(ctx.close(), CLOSE_TIMEOUT_S)
+        transition.reproduced = not moved and all(t in again for t in expected)
+
     def _actions_of(self, state: State, snap: Snapshot, depth: int) -> list[_Work]:
         if depth >= self.limits.max_depth:
             return []
@@ -1049,6 +1080,8 @@ class Explorer:
             known = self.url_state.get(normalize_url(obs.url)) if moved else None
             if after is not None and after.fingerprint in self.states:
                 transition.target = after.fingerprint
+                if outcome == Outcome.DOM_CHANGED and action.kind != ActionKind.FILL_SUBMIT:
+                    await self._confirm(source, transition, self.states[after.fingerprint])
             elif known and action.kind == ActionKind.CLICK:
                 transition.target = known
             else:

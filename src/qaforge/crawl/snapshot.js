@@ -14,6 +14,13 @@
     return r.width > 0 && r.height > 0;
   };
   const textOf = (el) => norm(el.innerText !== undefined ? el.innerText : el.textContent);
+  // A text a test can find with get_by_text, which reads textContent: innerText breaks lines
+  // between block children ("State:" / "Active" in two flex items reads "State: Active") and
+  // applies text-transform, so where the two differ the text is not offered for assertions.
+  const findableText = (el) => {
+    const t = textOf(el);
+    return t === norm(el.textContent) ? t : "";
+  };
   const labelFor = (el) => {
     if (el.labels && el.labels.length) return norm(Array.from(el.labels).map((l) => l.innerText).join(" "));
     return "";
@@ -199,7 +206,7 @@
   for (const el of document.querySelectorAll("h1, h2, h3, h4, h5, h6, p, li, label, legend, th, td, button, a, [role=alert], [role=status], dt, dd, caption, summary")) {
     if (texts.length >= 300) break;
     if (!visible(el)) continue;
-    const t = textOf(el);
+    const t = findableText(el);
     if (!t || t.length > 120 || seen.has(t)) continue;
     seen.add(t);
     texts.push(t);
@@ -217,7 +224,7 @@
       if (found.length >= 20) break;
       if (!tr.querySelector("td, [role=cell], [role=gridcell]") || !visible(tr)) continue;
       const cells = Array.from(tr.querySelectorAll("td, th, [role=cell], [role=gridcell], [role=rowheader]"))
-        .filter(visible).map((c) => textOf(c)).filter((t) => t && t.length <= 80);
+        .filter(visible).map((c) => findableText(c)).filter((t) => t && t.length <= 80);
       if (cells.length) found.push(cells.slice(0, 8));
     }
     if (found.length > rows.length) { rows = found; rowsFrom = "table"; }
@@ -231,7 +238,7 @@
         if (found.length >= 20) break;
         if (!visible(li)) continue;
         const cells = Array.from(li.querySelectorAll("a, h2, h3, h4")).filter(visible)
-          .map((c) => textOf(c)).filter((t) => t && t.length <= 80);
+          .map((c) => findableText(c)).filter((t) => t && t.length <= 80);
         if (cells.length) found.push(cells.slice(0, 3));
       }
       if (found.length >= 2 && found.length > rows.length) { rows = found; rowsFrom = "list"; }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qaforge.crawl.browser import VIEWPORT
 from qaforge.generate.literals import py_str
 
 # What the suite says when it lacks its settings; the engine reads it as a usage error of the
@@ -30,6 +31,9 @@ from playwright.sync_api import Browser, Page, expect
 DEFAULT_BASE_URL = __DEFAULT_BASE_URL__
 LOGIN_PATH = __LOGIN_PATH__
 HTTP_AUTH = __HTTP_AUTH__
+# The window qaforge explored the app in: a layout that changes with the window size shows the
+# controls the tests expect.
+VIEWPORT = __VIEWPORT__
 HERE = Path(__file__).parent
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -126,7 +130,7 @@ def browser_context_args(
     _login_state: str | None,
     _http_credentials: dict[str, str] | None,
 ) -> dict[str, Any]:
-    args = dict(browser_context_args)
+    args = {"viewport": VIEWPORT, **browser_context_args}
     if _login_state:
         args["storage_state"] = _login_state
     if _http_credentials:
@@ -211,4 +215,5 @@ def conftest_source(
         .replace("__TIMEOUT_MS__", str(int(timeout_ms)))
         .replace("__LOGIN_PATH__", py_str(login_path) if login_path else "None")
         .replace("__HTTP_AUTH__", "True" if http_auth else "False")
+        .replace("__VIEWPORT__", repr(VIEWPORT))
     )

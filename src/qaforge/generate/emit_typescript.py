@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qaforge.crawl.browser import VIEWPORT
 from qaforge.generate.emit_python import _DATA, DATA_ROWS, limit_assertions
 from qaforge.generate.literals import ts_comment, ts_str
 from qaforge.generate.locators import LocatorChooser
@@ -176,6 +177,7 @@ export default defineConfig({{
   expect: {{ timeout: Number(process.env.QAFORGE_TIMEOUT_MS || {int(timeout_ms)}) }},
   use: {{
     baseURL: (process.env.QAFORGE_BASE_URL || {ts_str(base_url)}).replace(/\\/$/, ''),
+    viewport: {{ width: {VIEWPORT["width"]}, height: {VIEWPORT["height"]} }},
     storageState: loginPath ? '.auth/state.json' : undefined,
     httpCredentials: httpAuth && user && password ? {{ username: user, password: password }} : undefined,
     launchOptions: {{

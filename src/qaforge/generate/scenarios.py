@@ -87,7 +87,9 @@ class Requirements:
         self.model = model
         self.accessibility = accessibility
         self.templates = model.templates()
-        self.kept = [t for t in model.transitions if t.kept]
+        # An action the crawl could not repeat from a fresh start builds no test: what it
+        # showed depended on the crawl's own history.
+        self.kept = [t for t in model.transitions if t.kept and t.reproduced is not False]
         # The start URL's folder: "/admin/" for /admin/, "/" for /deals.
         start = urlsplit(model.target.url).path or "/"
         self.base = start if start.endswith("/") else start.rsplit("/", 1)[0] + "/"
@@ -346,7 +348,11 @@ class Requirements:
                 or dst is None
                 or t.outcome != Outcome.NAVIGATED
                 or t.action.kind != ActionKind.CLICK
+                or same_page(src.url, t.target_url or "")
             ):
+                # A link to the page it is on ("/" → "/#/") shows nothing a page-load test
+                # does not, and a single-page app may give such a link a click handler of its
+                # own (MLflow's cards open a dialog): the crawl followed its URL, not the click.
                 continue
             act = self.action_steps(t)
             if not act:
@@ -770,3 +776,15 @@ def load_scenarios(path: Path) -> list[Scenario]:
             f"{path}: schema_version {doc.get('schema_version')!r} is not {SCHEMA_VERSION}"
         )
     return [Scenario.model_validate(s) for s in doc["scenarios"]]
+
+
+def same_page(a: str, b: str) -> bool:
+    """Whether two URLs name one page: an empty route fragment ("#", "#/", "#!/") is the
+    page itself, as is a trailing slash."""
+
+    def key(url: str) -> tuple[str, str, str, str, str]:
+        parts = urlsplit(normalize_url(url))
+        route = "" if parts.fragment.strip("!/") == "" else parts.fragment
+        return (parts.scheme, parts.netloc, parts.path.rstrip("/"), parts.query, route)
+
+    return bool(a and b) and key(a) == key(b)

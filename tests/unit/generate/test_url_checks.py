@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import re
 
-from qaforge.generate.scenarios import Requirements, template_regex
-from qaforge.models import AppModel, State, Target
+from qaforge.generate.scenarios import Requirements, derive_scenarios, same_page, template_regex
+from qaforge.models import (
+    Action,
+    ActionKind,
+    AppModel,
+    Element,
+    Locator,
+    LocatorStrategy,
+    Outcome,
+    State,
+    Target,
+    Transition,
+)
 
 
 def model(*templates: str) -> AppModel:
@@ -35,3 +46,57 @@ def test_keys_that_tell_two_templates_of_one_path_apart_are_kept() -> None:
     rx = template_regex("/catalogue?page={page}&q={q}", keys)
     assert re.search(rx, "http://h/catalogue?q=lamp&sort=asc&page=1")
     assert not re.search(rx, "http://h/catalogue?page=2")
+
+
+def test_a_link_to_the_page_it_is_on_is_no_navigation_test() -> None:
+    assert same_page("http://h/", "http://h/#/") and same_page("http://h/a/", "http://h/a#")
+    assert not same_page("http://h/", "http://h/#/experiments")
+    assert not same_page("http://h/?page=2", "http://h/")
+
+    def link(eid: str, name: str) -> Element:
+        loc = Locator(strategy=LocatorStrategy.ROLE, value="link", name=name, count=1)
+        return Element(id=eid, role="link", tag="a", name=name, locators=[loc])
+
+    home = State(
+        id="home",
+        url="http://h/",
+        url_template="/",
+        reach_url="http://h/",
+        headings=["Welcome"],
+        elements=[link("e1", "Tracing"), link("e2", "Experiments")],
+        stable_texts=["Welcome", "Tracing", "Experiments"],
+    )
+    root = home.model_copy(update={"id": "root", "url": "http://h/#/", "reach_url": "http://h/#/"})
+    exps = State(
+        id="exps",
+        url="http://h/#/experiments",
+        url_template="/#/experiments",
+        reach_url="http://h/#/experiments",
+        headings=["Experiments"],
+        stable_texts=["Experiments"],
+    )
+
+    def follow(eid: str, name: str, dst: State) -> Transition:
+        action = Action(kind=ActionKind.CLICK, element_id=eid, url=dst.url, label=name)
+        return Transition(
+            id=f"t-{eid}",
+            source="home",
+            action=action,
+            outcome=Outcome.NAVIGATED,
+            target=dst.id,
+            target_url=dst.url,
+            kept=True,
+        )
+
+    model = AppModel(
+        target=Target(url="http://h/"),
+        states=[home, root, exps],
+        transitions=[follow("e1", "Tracing", root), follow("e2", "Experiments", exps)],
+    )
+    titles = [s.title for s in derive_scenarios(model)]
+    assert any(t.startswith("Experiments on / leads to") for t in titles), titles
+    assert not any(t.startswith("Tracing on /") for t in titles), titles
+    # An action the crawl could not repeat from a fresh start builds no test.
+    model.transitions[1].reproduced = False
+    titles = [s.title for s in derive_scenarios(model)]
+    assert not any(t.startswith("Experiments on /") for t in titles), titles
