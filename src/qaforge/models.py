@@ -159,6 +159,9 @@ class State(_Model):
     # The first rows of the page's data as cell texts (what a search can look for).
     rows: list[list[str]] = Field(default_factory=list)
     rows_from: Literal["table", "list", ""] = ""
+    # Data rows of that table seen on the visit and on the revisit alike (the fewer of the
+    # two): a fresh page shows at least as many unless the app lost some.
+    row_count: int = 0
     # Every short text seen on the first visit, stable or not (for diagnosis, and for the
     # test fixture strategy that asserts everything; never for shipped strategies).
     visible_texts: list[str] = Field(default_factory=list)

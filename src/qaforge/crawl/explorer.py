@@ -43,8 +43,15 @@ from qaforge.crawl.forms import (
     rejection,
     submit_form,
 )
-from qaforge.crawl.observe import Snapshot, resolve, take_snapshot, to_state, volatile_free
-from qaforge.crawl.scope import Scope
+from qaforge.crawl.observe import (
+    Snapshot,
+    resolve,
+    row_count_of,
+    take_snapshot,
+    to_state,
+    volatile_free,
+)
+from qaforge.crawl.scope import Scope, is_own_server_error, server_error_text
 from qaforge.crawl.search import listed_texts, search_field, search_terms
 from qaforge.crawl.stability import mark_unstable
 from qaforge.crawl.urltemplate import normalize_url, url_template
@@ -84,9 +91,17 @@ class CrawlError(UserError):
     """The crawl cannot start (unreachable, not HTML, login failed, out of scope)."""
 
 
+# Within one depth, what the crawl does first: a page nobody has queued yet (a new kind of
+# page is what the suite most lacks), then forms (the data oracles), then in-page controls,
+# then links to a kind of page already queued. MLflow's run pages went unseen while its
+# sort headers and column pickers, alphabetically earlier, used up the budget.
+_NEW_PAGE, _SUBMIT, _CONTROL, _AGAIN = range(4)
+
+
 @dataclass(order=True)
 class _Work:
     depth: int
+    rank: int
     order: str
     state_id: str = field(compare=False)
     action: Action = field(compare=False)
@@ -129,6 +144,7 @@ class Explorer:
         self.transitions: dict[str, Transition] = {}
         self.findings: dict[tuple[str, str, str], Finding] = {}
         self.url_state: dict[str, str] = {}
+        self._linked_templates: set[str] = {url_template(normalize_url(target.url))}
         self.url_errors: dict[str, int] = {}
         self.template_urls: dict[str, set[str]] = {}
         self.done_signatures: set[tuple[str, str]] = set()
@@ -344,13 +360,13 @@ class Explorer:
         contexts = max(1, self.limits.contexts)
         start = normalize_url(self.target.url)
         root = Action(kind=ActionKind.GOTO, url=start, label="start")
-        self._push(_Work(0, "", "", root))
+        self._push(_Work(0, _NEW_PAGE, "", "", root))
         # Where the login led (an admin's dashboard, say) is a second way in: the start page
         # may not link to it at all.
         landing = normalize_url(self._landing_url) if self._landing_url else ""
         if landing and landing != start and self.scope.allows_url(landing):
             after = Action(kind=ActionKind.GOTO, url=landing, label="after login")
-            self._push(_Work(0, "~", "", after))
+            self._push(_Work(0, _NEW_PAGE, "~", "", after))
         workers = [asyncio.create_task(self._worker(session, i)) for i in range(contexts)]
         self._idle = 0
         try:
@@ -361,6 +377,14 @@ class Explorer:
 
     def _push(self, work: _Work) -> None:
         heapq.heappush(self._frontier, work)
+
+    def _rank_link(self, url: str) -> int:
+        """`_NEW_PAGE` for the first link to a kind of page (its URL template), else `_AGAIN`."""
+        template = url_template(url)
+        if template in self._linked_templates:
+            return _AGAIN
+        self._linked_templates.add(template)
+        return _NEW_PAGE
 
     def _limit_hit(self) -> str:
         if len(self.states) >= self.limits.max_states:
@@ -511,6 +535,10 @@ class Explorer:
             rt = resp.request.resource_type
             if resp.status >= 400 and rt not in {"document", "fetch", "xhr"}:
                 buf["failed"].append(f"{rt} {resp.url} answered {resp.status}")
+            if is_own_server_error(self.scope.origin, rt, resp.url, resp.status):
+                # The app's own API failing under its own page is the page's error, as a
+                # generated test counts it (MLflow's metric charts: a 500, no script error).
+                buf["console"].append(server_error_text(resp.request.method, resp.url, resp.status))
             if rt in {"document", "fetch", "xhr"}:
                 buf["network"].append(
                     NetworkCall(
@@ -816,6 +844,8 @@ class Explorer:
             if is_crash(exc):
                 raise
             state.stable_texts = []
+            # One sighting says nothing about how many rows a fresh page shows.
+            state.row_count = 0
             return
         finally:
             if ctx is not None:
@@ -823,6 +853,7 @@ class Explorer:
         if state.reach_url and second.fingerprint != first.fingerprint and state.reach_path:
             state.reach_url = None
         state.visible_texts = first.texts[:80]
+        state.row_count = min(state.row_count, row_count_of(second))
         again = set(second.texts)
         state.stable_texts = [t for t in first.texts if t in again]
         if len(state.stable_texts) > 60:
@@ -901,6 +932,7 @@ class Explorer:
                     self._push(
                         _Work(
                             depth + 1,
+                            self._rank_link(url),
                             f"{template}|new-window|{url}",
                             "",
                             Action(kind=ActionKind.GOTO, url=url, label=el.name),
@@ -908,6 +940,7 @@ class Explorer:
                     )
                     continue
                 action = Action(kind=ActionKind.CLICK, element_id=el.id, url=url, label=el.name)
+                rank = self._rank_link(url)
             elif (
                 el.role in _CLICKABLE
                 and el.attributes.get("type") != "submit"
@@ -916,6 +949,7 @@ class Explorer:
                 if el.best_locator() is None:
                     continue
                 action = Action(kind=ActionKind.CLICK, element_id=el.id, label=el.name)
+                rank = _CONTROL
             if action is None:
                 continue
             sig = (template, action.signature())
@@ -923,7 +957,7 @@ class Explorer:
                 continue
             self.done_signatures.add(sig)
             out.append(
-                _Work(depth + 1, f"{template}|{el.role}|{el.name}|{el.id}", state.id, action)
+                _Work(depth + 1, rank, f"{template}|{el.role}|{el.name}|{el.id}", state.id, action)
             )
         for form in state.forms:
             if not can_submit(form):
@@ -952,7 +986,9 @@ class Explorer:
                     continue
                 self.done_signatures.add(sig)
                 out.append(
-                    _Work(depth + 1, f"{template}|form|{form.id}|{variant}", state.id, action)
+                    _Work(
+                        depth + 1, _SUBMIT, f"{template}|form|{form.id}|{variant}", state.id, action
+                    )
                 )
             out += self._searches(state, form, submit_label, depth)
         return out
@@ -980,7 +1016,9 @@ class Explorer:
                 variant="search",
                 label=f"{label} for {what}",
             )
-            out.append(_Work(depth + 1, f"{key[0]}|search|{form.id}|{i}", state.id, action))
+            out.append(
+                _Work(depth + 1, _SUBMIT, f"{key[0]}|search|{form.id}|{i}", state.id, action)
+            )
         return out
 
     async def _record_transition(
@@ -1116,7 +1154,9 @@ class Explorer:
         if sig in self.done_signatures:
             return
         self.done_signatures.add(sig)
-        self._push(_Work(depth, f"{source.url_template}|form|{form.id}|retry", source.id, retry))
+        self._push(
+            _Work(depth, _SUBMIT, f"{source.url_template}|form|{form.id}|retry", source.id, retry)
+        )
 
     def _finding(self, kind: FindingKind, where: str, detail: str) -> None:
         key = (kind, url_template(where), volatile_free(detail))

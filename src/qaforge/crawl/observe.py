@@ -325,6 +325,13 @@ def to_state(snap: Snapshot, depth: int, http_status: int | None) -> State:
         forms=snap.forms,
         rows=[[str(c) for c in r] for r in snap.raw.get("rows", [])],
         rows_from=_ROWS_FROM.get(str(snap.raw.get("rowsFrom")), ""),
+        row_count=row_count_of(snap),
         http_status=http_status,
         depth=depth,
     )
+
+
+def row_count_of(snap: Snapshot) -> int:
+    """How many data rows the snapshot's data table showed (0 when it showed none)."""
+    count = snap.raw.get("rowCount", 0)
+    return count if isinstance(count, int) else 0

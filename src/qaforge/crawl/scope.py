@@ -32,6 +32,16 @@ def origin(url: str) -> str:
     return f"{p.scheme}://{p.netloc}".lower()
 
 
+def is_own_server_error(app_origin: str, resource_type: str, url: str, status: int) -> bool:
+    """Whether a response is the app's own API call answering a server error (5xx)."""
+    return status >= 500 and resource_type in {"fetch", "xhr"} and origin(url) == app_origin
+
+
+def server_error_text(method: str, url: str, status: int) -> str:
+    """How a failed API call reads among a page's errors (the same words in generated tests)."""
+    return f"server error: {method} {url} answered {status}"
+
+
 @dataclass(frozen=True)
 class Scope:
     """The crawl's boundary: origin, include/exclude regexes and a deny list of labels."""

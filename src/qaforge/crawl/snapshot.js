@@ -217,17 +217,22 @@
   // rows, as cell texts. What a search for a listed item can look for.
   let rows = [];
   let rowsFrom = "";
+  // How many data rows that table shows in all (the lists oracle asserts at least as many).
+  let rowCount = 0;
   for (const table of document.querySelectorAll("table, [role=grid], [role=table]")) {
     if (table.closest("nav, aside, header, footer, [role=navigation], [role=banner]") || !visible(table)) continue;
     const found = [];
+    let count = 0;
     for (const tr of table.querySelectorAll("tr, [role=row]")) {
-      if (found.length >= 20) break;
+      if (count >= 500) break;
       if (!tr.querySelector("td, [role=cell], [role=gridcell]") || !visible(tr)) continue;
+      count += 1;
+      if (found.length >= 20) continue;
       const cells = Array.from(tr.querySelectorAll("td, th, [role=cell], [role=gridcell], [role=rowheader]"))
         .filter(visible).map((c) => findableText(c)).filter((t) => t && t.length <= 80);
       if (cells.length) found.push(cells.slice(0, 8));
     }
-    if (found.length > rows.length) { rows = found; rowsFrom = "table"; }
+    if (found.length > rows.length) { rows = found; rowsFrom = "table"; rowCount = count; }
   }
   if (!rows.length) {
     // No table: the list of linked items (cards, search results) outside navigation.
@@ -259,6 +264,7 @@
     invalid,
     rows,
     rowsFrom,
+    rowCount,
     textHash: norm(document.body ? document.body.innerText : "").length,
   };
 }

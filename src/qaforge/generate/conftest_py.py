@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -160,12 +161,14 @@ def unique() -> str:
 
 
 @pytest.fixture()
-def console_errors(page: Page) -> list[str]:
-    """Script errors the page logs during the test: console.error and uncaught exceptions.
+def console_errors(page: Page, base_url: str) -> list[str]:
+    """The page's own errors during the test: console.error, uncaught exceptions, and the
+    app's own API calls answering a server error (5xx).
 
     A resource that fails to load (a missing favicon) is the crawl's finding, with its URL,
     not a failure of every test that opens the page."""
     errors: list[str] = []
+    app = urlsplit(base_url).netloc
     page.on(
         "console",
         lambda m: errors.append(m.text)
@@ -173,6 +176,16 @@ def console_errors(page: Page) -> list[str]:
         else None,
     )
     page.on("pageerror", lambda e: errors.append("uncaught: " + str(e)))
+    page.on(
+        "response",
+        lambda r: errors.append(
+            "server error: " + r.request.method + " " + r.url + " answered " + str(r.status)
+        )
+        if r.status >= 500
+        and r.request.resource_type in ("fetch", "xhr")
+        and urlsplit(r.url).netloc == app
+        else None,
+    )
     return errors
 
 

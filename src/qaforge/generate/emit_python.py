@@ -146,7 +146,9 @@ class PythonEmitter:
                     ".first).to_be_visible()"
                 ]
             case StepKind.EXPECT_ROWS:
-                return ["expect(page.locator(DATA_ROWS).first).to_be_visible()"]
+                # The n-th row is there: at least n rows (Playwright has no "count >= n").
+                nth = max(1, int(step.value or "1")) - 1
+                return [f"expect(page.locator(DATA_ROWS).nth({nth})).to_be_visible()"]
             case StepKind.EXPECT_NO_TEXT:
                 return [
                     f"expect(page.get_by_text({py_str(step.text or '')}, exact=True))"

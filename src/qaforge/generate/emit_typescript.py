@@ -92,7 +92,8 @@ class TypeScriptEmitter:
                     "{ exact: true }).first()).toBeVisible();"
                 ]
             case StepKind.EXPECT_ROWS:
-                return ["await expect(page.locator(DATA_ROWS).first()).toBeVisible();"]
+                nth = max(1, int(step.value or "1")) - 1
+                return [f"await expect(page.locator(DATA_ROWS).nth({nth})).toBeVisible();"]
             case StepKind.EXPECT_NO_TEXT:
                 return [
                     f"await expect(page.getByText({ts_str(step.text or '')}, "
@@ -124,6 +125,8 @@ class TypeScriptEmitter:
                 "const consoleErrors: string[] = [];",
                 "page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text()); });",
                 "page.on('pageerror', (e) => consoleErrors.push('uncaught: ' + e.message));",
+                # The app's own API answering 5xx is the page's error too.
+                "page.on('response', (r) => { if (r.status() >= 500 && ['fetch', 'xhr'].includes(r.request().resourceType()) && new URL(r.url()).host === new URL(baseURL ?? r.url()).host) consoleErrors.push('server error: ' + r.request().method() + ' ' + r.url() + ' answered ' + r.status()); });",
             ]
         if any(s.data in _DATA for s in steps if s.kind == StepKind.FILL):
             pre.append("const unique = Math.random().toString(36).slice(2, 12);")
@@ -132,7 +135,12 @@ class TypeScriptEmitter:
         )
         title = ts_str(sc.title + (" [app-defect]" if sc.expect_defect else ""))
         lines = [f"  /*\n   * {comment.replace(chr(10), chr(10) + '  ')}\n   */"]
-        lines.append(f"  test({title}, async ({{ page }}) => {{")
+        fixtures = (
+            "page, baseURL"
+            if any(s.kind == StepKind.EXPECT_NO_CONSOLE_ERRORS for s in steps)
+            else "page"
+        )
+        lines.append(f"  test({title}, async ({{ {fixtures} }}) => {{")
         lines += [f"    {line}" for line in [*pre, *body]]
         lines.append("  });")
         return "\n".join(lines)

@@ -89,12 +89,29 @@ class Requirements:
         self.templates = model.templates()
         # An action the crawl could not repeat from a fresh start builds no test: what it
         # showed depended on the crawl's own history.
-        self.kept = [t for t in model.transitions if t.kept and t.reproduced is not False]
+        # Nor does a link to the page it is on ("/" → "/#/"): it shows nothing a page-load
+        # test does not, and a single-page app may give such a link a click handler of its
+        # own (MLflow's cards open a dialog): the crawl followed its URL, not the click.
+        self.kept = [
+            t
+            for t in model.transitions
+            if t.kept and t.reproduced is not False and not self.links_to_itself(t)
+        ]
         # The start URL's folder: "/admin/" for /admin/, "/" for /deals.
         start = urlsplit(model.target.url).path or "/"
         self.base = start if start.endswith("/") else start.rsplit("/", 1)[0] + "/"
 
     # ------------------------------------------------------------------ helpers
+
+    def links_to_itself(self, t: Transition) -> bool:
+        """Whether `t` follows a link to the very page it starts on."""
+        src = self.model.state(t.source)
+        return (
+            src is not None
+            and t.outcome == Outcome.NAVIGATED
+            and t.action.kind == ActionKind.CLICK
+            and same_page(src.url, t.target_url or "")
+        )
 
     def identifying_keys(self, template: str) -> list[str]:
         """The query keys that tell `template` from the other templates of its path; a URL
@@ -318,8 +335,11 @@ class Requirements:
             # The lists oracle: a table every instance of the template showed with rows.
             listed = all(s.rows and s.rows_from == "table" for s in states)
             if listed:
-                steps.insert(-1, Step(kind=StepKind.EXPECT_ROWS))
-                then += " and lists at least one row"
+                # As many rows as the crawl saw on both visits: data the tests add only
+                # adds rows, a lost record (or a lost page of them) shows.
+                least = max(1, state.row_count)
+                steps.insert(-1, Step(kind=StepKind.EXPECT_ROWS, value=str(least)))
+                then += f" and lists at least {least} row" + ("s" if least > 1 else "")
             then += " and logs no console error"
             out.append(
                 self.scenario(
@@ -348,11 +368,7 @@ class Requirements:
                 or dst is None
                 or t.outcome != Outcome.NAVIGATED
                 or t.action.kind != ActionKind.CLICK
-                or same_page(src.url, t.target_url or "")
             ):
-                # A link to the page it is on ("/" → "/#/") shows nothing a page-load test
-                # does not, and a single-page app may give such a link a click handler of its
-                # own (MLflow's cards open a dialog): the crawl followed its URL, not the click.
                 continue
             act = self.action_steps(t)
             if not act:

@@ -14,7 +14,7 @@ import pytest
 
 from qaforge.config import Settings
 from qaforge.crawl.browser import BrowserSession, settle
-from qaforge.crawl.observe import take_snapshot
+from qaforge.crawl.observe import row_count_of, take_snapshot
 from tests.fixtures.http import QuietHandler, serve
 
 pytestmark = pytest.mark.browser
@@ -67,3 +67,39 @@ def test_only_texts_playwright_can_find_are_offered(tmp_path: Path) -> None:
         assert shown not in texts and shown not in cells
     missing = sorted(t for t, n in counts.items() if n == 0)
     assert missing == [], f"texts a test could not find: {missing}"
+
+
+LONG_TABLE = """<!doctype html><html><head><title>Books</title></head><body>
+<nav><table><tr><td>Home</td></tr><tr><td>Books</td></tr></table></nav>
+<main><h1>Books</h1><table><tr><th>Title</th></tr>
+{rows}<tr style="display: none"><td>hidden</td></tr></table></main></body></html>"""
+
+
+class LongTableHandler(QuietHandler):
+    def do_GET(self) -> None:
+        rows = "".join(f"<tr><td>Book {i}</td></tr>" for i in range(1, 26))
+        self.send_html(200, LONG_TABLE.replace("{rows}", rows))
+
+
+async def rows_of(settings: Settings, url: str) -> tuple[int, int]:
+    session = BrowserSession(settings)
+    await session.start()
+    try:
+        ctx = await session.new_context(authenticated=False)
+        page = await ctx.new_page()
+        await page.goto(url, wait_until="domcontentloaded")
+        await settle(page)
+        snap = await take_snapshot(page)
+        await ctx.close()
+    finally:
+        await session.close()
+    return len(snap.raw.get("rows", [])), row_count_of(snap)
+
+
+def test_the_row_count_covers_every_shown_row_of_the_data_table(tmp_path: Path) -> None:
+    """Cell texts stop at 20 rows; the count the lists oracle asserts does not, and leaves
+    out hidden rows and tables inside navigation."""
+    with serve(LongTableHandler) as url:
+        kept, count = asyncio.run(rows_of(Settings(home=tmp_path / "home"), url))
+    assert kept == 20
+    assert count == 25

@@ -36,3 +36,14 @@ def test_deny_list_is_configurable_and_overridable() -> None:
 def test_malformed_pattern_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="invalid --include/--exclude pattern"):
         Scope.build("http://h/", include=["("])
+
+
+def test_only_the_apps_own_api_answering_5xx_is_its_server_error() -> None:
+    from qaforge.crawl.scope import is_own_server_error
+
+    app = "http://127.0.0.1:8104"
+    assert is_own_server_error(app, "fetch", app + "/ajax-api/2.0/metrics/get-history", 500)
+    assert is_own_server_error(app, "xhr", app + "/api/x", 503)
+    assert not is_own_server_error(app, "fetch", app + "/api/x", 404)
+    assert not is_own_server_error(app, "image", app + "/logo.png", 500)
+    assert not is_own_server_error(app, "fetch", "https://cdn.example.com/x", 500)

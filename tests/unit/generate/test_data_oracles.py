@@ -227,7 +227,7 @@ def test_no_search_oracle_without_what_the_crawl_saw() -> None:
     ]
 
 
-def _table_model(rows_on_every_visit: bool) -> AppModel:
+def _table_model(rows_on_every_visit: bool, row_count: int = 0) -> AppModel:
     def books(sid: str, rows: list[list[str]]) -> State:
         return State(
             id=sid,
@@ -236,6 +236,7 @@ def _table_model(rows_on_every_visit: bool) -> AppModel:
             reach_url=f"http://x/books?page={sid}",
             rows=rows,
             rows_from="table" if rows else "",
+            row_count=row_count if rows else 0,
             stable_texts=["Books"],
         )
 
@@ -254,10 +255,23 @@ def test_a_table_that_always_had_rows_must_show_one() -> None:
     emitter = PythonEmitter(strategy, LocatorChooser(_table_model(True), []))
     module = emitter.module("books", "http://x/", [(loads, "test_books_load")])
     assert "DATA_ROWS = " in module
-    assert "expect(page.locator(DATA_ROWS).first).to_be_visible()" in module
+    assert "expect(page.locator(DATA_ROWS).nth(0)).to_be_visible()" in module
     # A page seen once without rows (an empty filter, a last page) is not held to having any.
     [plain] = [
         s for s in derive_scenarios(_table_model(False)) if s.kind == ScenarioKind.PAGE_LOADS
     ]
     assert not any(s.kind == StepKind.EXPECT_ROWS for s in plain.steps)
     assert "oracle:lists" not in plain.tags
+
+
+def test_a_table_is_held_to_as_many_rows_as_the_crawl_saw() -> None:
+    """One run dropped from a list of six is a failure; rows the tests add are not."""
+    [loads] = [
+        s for s in derive_scenarios(_table_model(True, 6)) if s.kind == ScenarioKind.PAGE_LOADS
+    ]
+    [rows] = [s for s in loads.steps if s.kind == StepKind.EXPECT_ROWS]
+    assert rows.value == "6"
+    assert "at least 6 rows" in loads.then
+    emitter = PythonEmitter(get_strategy("balanced"), LocatorChooser(_table_model(True, 6), []))
+    module = emitter.module("books", "http://x/", [(loads, "test_books_load")])
+    assert "expect(page.locator(DATA_ROWS).nth(5)).to_be_visible()" in module

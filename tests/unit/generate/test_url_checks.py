@@ -96,6 +96,8 @@ def test_a_link_to_the_page_it_is_on_is_no_navigation_test() -> None:
     titles = [s.title for s in derive_scenarios(model)]
     assert any(t.startswith("Experiments on / leads to") for t in titles), titles
     assert not any(t.startswith("Tracing on /") for t in titles), titles
+    # Nor is it a step of a flow.
+    assert not any("Tracing" in t for t in titles), titles
     # An action the crawl could not repeat from a fresh start builds no test.
     model.transitions[1].reproduced = False
     titles = [s.title for s in derive_scenarios(model)]
