@@ -1,7 +1,7 @@
 """Fault-detection benchmark (mutation score): does the generated suite notice real bugs?
 
     .venv/bin/python benchmarks/faults.py [--bugs a,b] [--realapps all|datasette,...]
-        [--json] [--record]
+        [--json] [--record] [--no-demo]
 
 Generates the suite once on the healthy demo shop (the pipeline runs it twice there; the
 tests that passed both times are kept), runs the kept suite on the same healthy server twice
@@ -244,6 +244,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--bugs", default=",".join(sorted(BUGS)))
     ap.add_argument("--realapps", default="", help="comma-separated realapps names, or all")
+    ap.add_argument(
+        "--no-demo", action="store_true", help="only the realapps (no demo shop generation)"
+    )
     ap.add_argument("--json", action="store_true")
     ap.add_argument(
         "--record",
@@ -254,8 +257,11 @@ def main() -> None:
     args = ap.parse_args()
     settings = load_settings() if args.record else None
     work = Path(tempfile.mkdtemp(prefix="qaforge-faults-"))
-    rows, demo = bench_demo([b for b in args.bugs.split(",") if b], work, settings)
-    apps = [demo]
+    rows: list[dict[str, Any]] = []
+    apps: list[dict[str, Any]] = []
+    if not args.no_demo:
+        rows, demo = bench_demo([b for b in args.bugs.split(",") if b], work, settings)
+        apps.append(demo)
     names = realapp_names() if args.realapps == "all" else args.realapps.split(",")
     for name in [n for n in names if n]:
         more, summary = bench_realapp(name, work, settings)

@@ -896,8 +896,12 @@ class Explorer:
         out: list[_Work] = []
         template = state.url_template
         in_dialog = snap.dialog_open
+        # On the app's settings the crawl follows links and tabs but changes nothing.
+        may_press = self.scope.may_press_on(_content_headings(state))
         for el in state.elements:
             if in_dialog and not el.attributes.get("in-dialog"):
+                continue
+            if not may_press and el.role not in ("link", "tab"):
                 continue
             if el.attributes.get("disabled"):
                 continue
@@ -960,7 +964,7 @@ class Explorer:
                 _Work(depth + 1, rank, f"{template}|{el.role}|{el.name}|{el.id}", state.id, action)
             )
         for form in state.forms:
-            if not can_submit(form):
+            if not may_press or not can_submit(form):
                 continue
             submit_el = state.element(form.submit or "")
             submit_label = submit_el.name if submit_el else ""
@@ -1204,6 +1208,28 @@ class _SessionLost(Exception):
 
 def _is_login_state(state: State) -> bool:
     return any(f.purpose == "login" for f in state.forms)
+
+
+_CHROME = (
+    "nav",
+    "aside",
+    "header",
+    "footer",
+    "banner",
+    "navigation",
+    "complementary",
+    "contentinfo",
+)
+
+
+def _content_headings(state: State) -> list[str]:
+    """The page's headings outside its navigation and sidebars (a menu group titled
+    "Settings" on every page makes no page a settings page)."""
+    return [
+        e.name
+        for e in state.elements
+        if e.role == "heading" and e.attributes.get("landmark", "").split(":")[0] not in _CHROME
+    ]
 
 
 def _in_form(state: State, el: Element) -> bool:

@@ -32,6 +32,20 @@ def origin(url: str) -> str:
     return f"{p.scheme}://{p.netloc}".lower()
 
 
+# A heading that says the page (or a panel open on it) sets up the app itself. Its controls
+# change the app for every later visit: TiddlyWiki's Control Panel has "retain story
+# ordering", which makes every fresh visit reopen all the crawl opened, and every test
+# written before it then finds each toolbar button many times over.
+_SETTINGS_HEADING = re.compile(
+    r"(^|[^a-z])(settings|preferences|configuration)([^a-z]|$)|control\s*panel", re.I
+)
+
+
+def is_settings_page(headings: list[str]) -> bool:
+    """Whether a page shows the app's own settings (by a heading such as "Settings")."""
+    return any(_SETTINGS_HEADING.search(h) for h in headings)
+
+
 def is_own_server_error(app_origin: str, resource_type: str, url: str, status: int) -> bool:
     """Whether a response is the app's own API call answering a server error (5xx)."""
     return status >= 500 and resource_type in {"fetch", "xhr"} and origin(url) == app_origin
@@ -83,6 +97,11 @@ class Scope:
         if self._inc and not any(p.search(url) for p in self._inc):
             return False
         return not any(p.search(url) for p in self._exc)
+
+    def may_press_on(self, headings: list[str]) -> bool:
+        """Whether the crawl may press buttons and submit forms on a page with `headings`
+        (not on the app's settings, unless destruction is allowed)."""
+        return self.allow_destructive or not is_settings_page(headings)
 
     def is_destructive(self, *labels: str) -> bool:
         """Whether any of an element's labels (name, text, href, id) looks destructive."""
