@@ -100,6 +100,11 @@ class Fingerprint(_Model):
     index: int = 0
 
 
+# An element attribute: the control was on the page in the crawl's own context but not on
+# the same page opened afresh, as a test opens it.
+HISTORY_ONLY = "data-qaforge-history-only"
+
+
 class Element(_Model):
     id: str
     role: str = ""

@@ -12,6 +12,7 @@ import heapq
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,7 @@ from qaforge.crawl.urltemplate import normalize_url, url_template
 from qaforge.errors import UserError
 from qaforge.generate.data import UNIQUE_TEXT
 from qaforge.models import (
+    HISTORY_ONLY,
     Action,
     ActionKind,
     AppModel,
@@ -66,6 +68,7 @@ from qaforge.models import (
     Finding,
     FindingKind,
     Form,
+    LocatorStrategy,
     NetworkCall,
     Outcome,
     State,
@@ -76,6 +79,9 @@ from qaforge.models import (
 
 ProgressFn = Callable[[CrawlStats], None]
 RESOURCE_FAILED = "Failed to load resource"
+# The browser's own notice that a layout settled a frame late: no error of the app's code
+# (MLflow logs it on a resize; Chromium documents it as benign).
+BENIGN = "ResizeObserver loop"
 _ACTION_TIMEOUT_MS = 4000
 # How much later than the first visit a revisit of a live page acts and looks.
 _LIVE_LINGER_S = 1.0
@@ -525,11 +531,16 @@ class Explorer:
         def on_console(msg: Any) -> None:
             # A resource that failed to load is not a script error: the response handler
             # records it with its URL, as a finding of the crawl.
-            if msg.type == "error" and not msg.text.startswith(RESOURCE_FAILED):
+            if (
+                msg.type == "error"
+                and not msg.text.startswith(RESOURCE_FAILED)
+                and BENIGN not in msg.text
+            ):
                 buf["console"].append(msg.text[:300])
 
         def on_pageerror(err: Any) -> None:
-            buf["console"].append(f"uncaught: {str(err)[:300]}")
+            if BENIGN not in str(err):
+                buf["console"].append(f"uncaught: {str(err)[:300]}")
 
         def on_response(resp: Response) -> None:
             rt = resp.request.resource_type
@@ -854,6 +865,18 @@ class Explorer:
             state.reach_url = None
         state.visible_texts = first.texts[:80]
         state.row_count = min(state.row_count, row_count_of(second))
+        # Controls only the crawl's own history showed (MLflow's sidebar lists the last
+        # experiment's pages): the crawl may use them, a test that starts afresh cannot.
+        fresh = Counter((e.role, e.name) for e in second.elements)
+        for el in state.elements:
+            if (el.role, el.name) not in fresh:
+                el.attributes[HISTORY_ONLY] = "1"
+            # A name unique in the crawl's context but not on a fresh page (MLflow lists
+            # the experiment just opened in its sidebar too): that role locator is no
+            # unique way to the control for a test.
+            for loc in el.locators:
+                if loc.strategy == LocatorStrategy.ROLE and loc.name == el.name and loc.exact:
+                    loc.count = max(loc.count, fresh[(el.role, el.name)])
         again = set(second.texts)
         state.stable_texts = [t for t in first.texts if t in again]
         if len(state.stable_texts) > 60:

@@ -169,13 +169,21 @@ def console_errors(page: Page, base_url: str) -> list[str]:
     not a failure of every test that opens the page."""
     errors: list[str] = []
     app = urlsplit(base_url).netloc
+    # "ResizeObserver loop ...": the browser's notice of a late layout, not the app's error.
     page.on(
         "console",
         lambda m: errors.append(m.text)
-        if m.type == "error" and not m.text.startswith("Failed to load resource")
+        if m.type == "error"
+        and not m.text.startswith("Failed to load resource")
+        and "ResizeObserver loop" not in m.text
         else None,
     )
-    page.on("pageerror", lambda e: errors.append("uncaught: " + str(e)))
+    page.on(
+        "pageerror",
+        lambda e: errors.append("uncaught: " + str(e))
+        if "ResizeObserver loop" not in str(e)
+        else None,
+    )
     page.on(
         "response",
         lambda r: errors.append(

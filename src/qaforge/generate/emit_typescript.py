@@ -123,8 +123,8 @@ class TypeScriptEmitter:
         if any(s.kind == StepKind.EXPECT_NO_CONSOLE_ERRORS for s in steps):
             pre += [
                 "const consoleErrors: string[] = [];",
-                "page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text()); });",
-                "page.on('pageerror', (e) => consoleErrors.push('uncaught: ' + e.message));",
+                "page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource') && !m.text().includes('ResizeObserver loop')) consoleErrors.push(m.text()); });",
+                "page.on('pageerror', (e) => { if (!e.message.includes('ResizeObserver loop')) consoleErrors.push('uncaught: ' + e.message); });",
                 # The app's own API answering 5xx is the page's error too.
                 "page.on('response', (r) => { if (r.status() >= 500 && ['fetch', 'xhr'].includes(r.request().resourceType()) && new URL(r.url()).host === new URL(baseURL ?? r.url()).host) consoleErrors.push('server error: ' + r.request().method() + ' ' + r.url() + ' answered ' + r.status()); });",
             ]

@@ -16,6 +16,7 @@ from qaforge.crawl.stability import is_volatile_text
 from qaforge.crawl.urltemplate import normalize_url
 from qaforge.generate.data import UNIQUE_TEXT
 from qaforge.models import (
+    HISTORY_ONLY,
     SCHEMA_VERSION,
     ActionKind,
     AppModel,
@@ -95,13 +96,22 @@ class Requirements:
         self.kept = [
             t
             for t in model.transitions
-            if t.kept and t.reproduced is not False and not self.links_to_itself(t)
+            if t.kept
+            and t.reproduced is not False
+            and not self.links_to_itself(t)
+            and not self.history_only(t)
         ]
         # The start URL's folder: "/admin/" for /admin/, "/" for /deals.
         start = urlsplit(model.target.url).path or "/"
         self.base = start if start.endswith("/") else start.rsplit("/", 1)[0] + "/"
 
     # ------------------------------------------------------------------ helpers
+
+    def history_only(self, t: Transition) -> bool:
+        """Whether `t` presses a control its page showed only in the crawl's own context."""
+        src = self.model.state(t.source)
+        el = src.element(t.action.element_id or "") if src else None
+        return el is not None and HISTORY_ONLY in el.attributes
 
     def links_to_itself(self, t: Transition) -> bool:
         """Whether `t` follows a link to the very page it starts on."""

@@ -6,6 +6,7 @@ import re
 
 from qaforge.generate.scenarios import Requirements, derive_scenarios, same_page, template_regex
 from qaforge.models import (
+    HISTORY_ONLY,
     Action,
     ActionKind,
     AppModel,
@@ -100,5 +101,11 @@ def test_a_link_to_the_page_it_is_on_is_no_navigation_test() -> None:
     assert not any("Tracing" in t for t in titles), titles
     # An action the crawl could not repeat from a fresh start builds no test.
     model.transitions[1].reproduced = False
+    titles = [s.title for s in derive_scenarios(model)]
+    assert not any(t.startswith("Experiments on /") for t in titles), titles
+    # Nor does a control only the crawl's own context showed on the page.
+    model.transitions[1].reproduced = None
+    assert any(s.title.startswith("Experiments on /") for s in derive_scenarios(model))
+    home.elements[1].attributes[HISTORY_ONLY] = "1"
     titles = [s.title for s in derive_scenarios(model)]
     assert not any(t.startswith("Experiments on /") for t in titles), titles
