@@ -868,15 +868,18 @@ class Explorer:
         # Controls only the crawl's own history showed (MLflow's sidebar lists the last
         # experiment's pages): the crawl may use them, a test that starts afresh cannot.
         fresh = Counter((e.role, e.name) for e in second.elements)
+        texts = Counter(e.text for e in second.elements)
         for el in state.elements:
             if (el.role, el.name) not in fresh:
                 el.attributes[HISTORY_ONLY] = "1"
             # A name unique in the crawl's context but not on a fresh page (MLflow lists
-            # the experiment just opened in its sidebar too): that role locator is no
-            # unique way to the control for a test.
+            # the experiment just opened in its sidebar too): that locator is no unique way
+            # to the control for a test.
             for loc in el.locators:
                 if loc.strategy == LocatorStrategy.ROLE and loc.name == el.name and loc.exact:
                     loc.count = max(loc.count, fresh[(el.role, el.name)])
+                elif loc.strategy == LocatorStrategy.TEXT and loc.exact:
+                    loc.count = max(loc.count, texts[loc.value])
         again = set(second.texts)
         state.stable_texts = [t for t in first.texts if t in again]
         if len(state.stable_texts) > 60:
