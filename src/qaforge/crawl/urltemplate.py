@@ -28,13 +28,19 @@ def url_template(url: str) -> str:
     path = parts.path or "/"
     segs = [_segment(s) for s in path.split("/")]
     out = "/".join(segs) or "/"
-    keys = sorted({k for k, _ in parse_qsl(parts.query, keep_blank_values=True)})
-    if keys:
-        out += "?" + "&".join(f"{k}={{{k}}}" for k in keys)
-    # Hash routes (`#/experiments/1`) are pages of single-page apps: template them too.
+    out += _query_template(parts.query)
+    # Hash routes (`#/experiments/1?returnTo=%2F`) are pages of single-page apps: template
+    # their path and query too.
     if fragment.startswith("/") or fragment.startswith("!/"):
-        out += "#" + "/".join(_segment(s) for s in fragment.split("/"))
+        route, _, query = fragment.partition("?")
+        out += "#" + "/".join(_segment(s) for s in route.split("/")) + _query_template(query)
     return out
+
+
+def _query_template(query: str) -> str:
+    """`b=2&a=1` → `?a={a}&b={b}` (empty for no query)."""
+    keys = sorted({k for k, _ in parse_qsl(query, keep_blank_values=True)})
+    return "?" + "&".join(f"{k}={{{k}}}" for k in keys) if keys else ""
 
 
 def normalize_url(url: str) -> str:

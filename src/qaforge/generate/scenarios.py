@@ -72,10 +72,14 @@ def area_of(template: str, base: str = "/") -> str:
     """The test module a template belongs to: its first path segment below the app's base path
     (`home` for the base itself). An app served under /admin/ gets test_catalog.py and
     test_auth.py, not every test in test_admin.py."""
-    path = template.split("?", 1)[0].split("#", 1)[0]
+    path, _, route = template.partition("#")
+    path = path.split("?", 1)[0]
     prefix = "/" + base.strip("/") + "/" if base.strip("/") else "/"
     if (path + "/").startswith(prefix):
         path = path[len(prefix) :]
+    if not path.strip("/") and route.lstrip("!").startswith("/"):
+        # A single-page app's hash route (`/#/experiments/{id}`) names the area.
+        path = route.lstrip("!").split("?", 1)[0]
     seg = path.strip("/").split("/", 1)[0]
     seg = re.sub(r"[^a-z0-9]+", "_", seg.lower()).strip("_")
     return seg if seg and not seg.startswith("{") else "home"

@@ -16,6 +16,8 @@ from qaforge.crawl.urltemplate import normalize_url, url_template
         ("http://h/", "/"),
         ("http://h/a/0b7e6c2a-5d3f-4a1b-9c8d-1e2f3a4b5c6d", "/a/{uuid}"),
         ("http://h/#/experiments/1", "/#/experiments/{id}"),
+        # A route's own query: one page, whatever it returns to.
+        ("http://h/#/settings?returnTo=%2Fexperiments%2F3", "/#/settings?returnTo={returnTo}"),
         ("http://h/about#team", "/about"),
     ],
 )

@@ -131,3 +131,11 @@ def test_areas_are_named_below_the_apps_base_path() -> None:
     # A template outside the base keeps its own first segment.
     assert area_of("/static/help", "/admin/") == "static"
     assert area_of("/adminx/a", "/admin/") == "adminx"
+
+
+def test_a_single_page_apps_hash_route_names_its_area() -> None:
+    # MLflow: every page is `/#/...`; all 90 tests landed in test_home.py.
+    assert area_of("/#/experiments/{id}/runs?workflowType={workflowType}") == "experiments"
+    assert area_of("/#/settings?returnTo={returnTo}") == "settings"
+    assert area_of("/#/") == area_of("/") == "home"
+    assert area_of("/app/#!/models", "/app/") == "models"
