@@ -145,6 +145,12 @@ class PythonEmitter:
                     f"expect(page.get_by_text({py_str(step.text or '')}, exact=True)"
                     ".first).to_be_visible()"
                 ]
+            case StepKind.EXPECT_ROWS if step.data in _DATA:
+                # A row of the list holds what the test typed.
+                return [
+                    f"expect(page.locator(DATA_ROWS).filter(has_text={_DATA[step.data or '']})"
+                    ".first).to_be_visible()"
+                ]
             case StepKind.EXPECT_ROWS:
                 # The n-th row is there: at least n rows (Playwright has no "count >= n").
                 nth = max(1, int(step.value or "1")) - 1

@@ -91,6 +91,11 @@ class TypeScriptEmitter:
                     f"await expect(page.getByText({ts_str(step.text or '')}, "
                     "{ exact: true }).first()).toBeVisible();"
                 ]
+            case StepKind.EXPECT_ROWS if step.data in _DATA:
+                return [
+                    f"await expect(page.locator(DATA_ROWS).filter({{ hasText: {_DATA[step.data or '']} }})"
+                    ".first()).toBeVisible();"
+                ]
             case StepKind.EXPECT_ROWS:
                 nth = max(1, int(step.value or "1")) - 1
                 return [f"await expect(page.locator(DATA_ROWS).nth({nth})).toBeVisible();"]

@@ -472,6 +472,10 @@ class Requirements:
                 if round_trip:
                     # The oracle that sees data: what this test typed comes back.
                     expects.append(Step(kind=StepKind.EXPECT_TEXT, data=UNIQUE_TEXT))
+                    if dst is not None and dst.rows_from == "table":
+                        # Led to a list: the new record is one of its rows, not only named
+                        # in a message ("The book “qa-…” was added" above a list without it).
+                        expects.append(Step(kind=StepKind.EXPECT_ROWS, data=UNIQUE_TEXT))
                 if not expects:
                     continue
                 then = f"I see {dst.url_template}" if dst else "the submission is accepted"

@@ -108,6 +108,26 @@ def test_a_form_whose_value_came_back_asserts_it_in_the_generated_test() -> None
     assert "unique: str" in code
     # A failure of this test is reported under the oracle that caught it.
     assert oracle_of(valid) == "round-trip"
+    # The page it led to showed no list: no row is asked for.
+    assert not any(s.kind == StepKind.EXPECT_ROWS for s in valid.steps)
+
+
+def test_a_round_trip_that_leads_to_a_list_finds_the_record_among_its_rows() -> None:
+    """django-admin's newest-book-hidden: "The book “qa-…” was added" showed above a list
+    that no longer had it; the text check passed, the row check does not."""
+    model = _model(["title"])
+    books = model.states[1]
+    books.rows, books.rows_from, books.row_count = [["Dune"]], "table", 1
+    [valid] = [s for s in derive_scenarios(model) if s.kind == ScenarioKind.FORM_VALID]
+    [row] = [s for s in valid.steps if s.kind == StepKind.EXPECT_ROWS]
+    assert row.data == UNIQUE_TEXT
+    strategy = get_strategy("balanced")
+    emitter = PythonEmitter(strategy, LocatorChooser(model, list(strategy.locator_priority)))
+    code = emitter.test_function(valid, "test_it")
+    assert (
+        'expect(page.locator(DATA_ROWS).filter(has_text="qa-" + unique).first).to_be_visible()'
+        in code
+    )
 
 
 def test_no_round_trip_is_invented_when_the_value_was_not_shown() -> None:
