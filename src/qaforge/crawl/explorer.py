@@ -14,7 +14,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -97,27 +97,20 @@ class CrawlError(UserError):
     """The crawl cannot start (unreachable, not HTML, login failed, out of scope)."""
 
 
-# What the crawl does first: every new kind of page (a link to a URL template nobody has
-# queued yet) at whatever depth, since a kind of page never seen is what the suite most
-# lacks; then, depth by depth, forms (the data oracles), in-page controls, and links to a
-# kind of page already queued. MLflow's run and metric pages went unseen while its sort
-# headers and column pickers, alphabetically earlier, used up the budget.
+# Within one depth, what the crawl does first: a page nobody has queued yet (a new kind of
+# page is what the suite most lacks), then forms (the data oracles), then in-page controls,
+# then links to a kind of page already queued. MLflow's run pages went unseen while its
+# sort headers and column pickers, alphabetically earlier, used up the budget.
 _NEW_PAGE, _SUBMIT, _CONTROL, _AGAIN = range(4)
 
 
-@dataclass
+@dataclass(order=True)
 class _Work:
     depth: int
     rank: int
     order: str
-    state_id: str
-    action: Action
-
-    def key(self) -> tuple[bool, int, int, str]:
-        return (self.rank != _NEW_PAGE, self.depth, self.rank, self.order)
-
-    def __lt__(self, other: _Work) -> bool:
-        return self.key() < other.key()
+    state_id: str = field(compare=False)
+    action: Action = field(compare=False)
 
 
 @dataclass
