@@ -109,3 +109,27 @@ def test_a_link_to_the_page_it_is_on_is_no_navigation_test() -> None:
     home.elements[1].attributes[HISTORY_ONLY] = "1"
     titles = [s.title for s in derive_scenarios(model)]
     assert not any(t.startswith("Experiments on /") for t in titles), titles
+
+
+def test_a_heading_only_the_crawls_history_showed_is_not_asserted() -> None:
+    heading = Element(
+        id="h1",
+        role="heading",
+        tag="h2",
+        name="Settings",
+        locators=[
+            Locator(strategy=LocatorStrategy.ROLE, value="heading", name="Settings", count=1)
+        ],
+    )
+    page = State(
+        id="exp",
+        url="http://h/#/experiments/1",
+        url_template="/#/experiments/{id}",
+        reach_url="http://h/#/experiments/1",
+        elements=[heading],
+        stable_texts=["Settings"],
+    )
+    req = Requirements(AppModel(target=Target(url="http://h/"), states=[page]))
+    assert [e.name for e in req.asserted_elements(page, page.stable_texts)] == ["Settings"]
+    heading.attributes[HISTORY_ONLY] = "1"
+    assert req.asserted_elements(page, page.stable_texts) == []
