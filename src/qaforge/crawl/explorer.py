@@ -1250,11 +1250,14 @@ _CHROME = (
 
 def _content_headings(state: State) -> list[str]:
     """The page's headings outside its navigation and sidebars (a menu group titled
-    "Settings" on every page makes no page a settings page)."""
+    "Settings" on every page makes no page a settings page), and only those a fresh visit
+    shows too (MLflow leaves a closed "Settings" panel's heading on the next pages)."""
     return [
         e.name
         for e in state.elements
-        if e.role == "heading" and e.attributes.get("landmark", "").split(":")[0] not in _CHROME
+        if e.role == "heading"
+        and e.attributes.get("landmark", "").split(":")[0] not in _CHROME
+        and HISTORY_ONLY not in e.attributes
     ]
 
 
