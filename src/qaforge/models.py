@@ -104,6 +104,9 @@ class Fingerprint(_Model):
 # the same page opened afresh, as a test opens it.
 HISTORY_ONLY = "data-qaforge-history-only"
 
+# A `Step.value` of EXPECT_NO_TEXT: look for the text among the page's data rows only.
+ROWS_SCOPE = "rows"
+
 
 class Element(_Model):
     id: str

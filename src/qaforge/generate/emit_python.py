@@ -13,13 +13,21 @@ from qaforge.generate.data import TEST_PASSWORD
 from qaforge.generate.literals import py_docstring, py_str
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
-from qaforge.models import Locator, LocatorStrategy, Scenario, Step, StepKind
+from qaforge.models import ROWS_SCOPE, Locator, LocatorStrategy, Scenario, Step, StepKind
 
 # Rows of a data table or grid, leaving out tables inside navigation (Django's sidebar).
 DATA_ROWS = (
     ":is(table, [role=grid], [role=table]):not(:is(nav, aside, header, footer) *) "
     ":is(tr, [role=row]):has(td, [role=cell], [role=gridcell])"
 )
+
+
+def uses_rows(step: Step) -> bool:
+    """Whether the step's code reads `DATA_ROWS`."""
+    return step.kind == StepKind.EXPECT_ROWS or (
+        step.kind == StepKind.EXPECT_NO_TEXT and step.value == ROWS_SCOPE
+    )
+
 
 _DATA = {
     "{unique_email}": '"qa." + unique + "@example.com"',
@@ -155,6 +163,11 @@ class PythonEmitter:
                 # The n-th row is there: at least n rows (Playwright has no "count >= n").
                 nth = max(1, int(step.value or "1")) - 1
                 return [f"expect(page.locator(DATA_ROWS).nth({nth})).to_be_visible()"]
+            case StepKind.EXPECT_NO_TEXT if step.value == ROWS_SCOPE:
+                return [
+                    f"expect(page.locator(DATA_ROWS).get_by_text({py_str(step.text or '')}, "
+                    "exact=True)).to_have_count(0)"
+                ]
             case StepKind.EXPECT_NO_TEXT:
                 return [
                     f"expect(page.get_by_text({py_str(step.text or '')}, exact=True))"
@@ -236,7 +249,7 @@ class PythonEmitter:
         if needs_axe:
             imports.append("from axe_playwright_python.sync_playwright import Axe")
         consts = ""
-        if any(st.kind == StepKind.EXPECT_ROWS for sc, _ in scenarios for st in sc.steps):
+        if any(uses_rows(st) for sc, _ in scenarios for st in sc.steps):
             consts = (
                 "\n\n# A row of the page's data table (tables in navigation left out).\n"
                 f"DATA_ROWS = {py_str(DATA_ROWS)}"

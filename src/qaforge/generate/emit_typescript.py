@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qaforge.crawl.browser import VIEWPORT
-from qaforge.generate.emit_python import _DATA, DATA_ROWS, limit_assertions
+from qaforge.generate.emit_python import _DATA, DATA_ROWS, limit_assertions, uses_rows
 from qaforge.generate.literals import ts_comment, ts_str
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
-from qaforge.models import Locator, LocatorStrategy, Scenario, Step, StepKind
+from qaforge.models import ROWS_SCOPE, Locator, LocatorStrategy, Scenario, Step, StepKind
 
 
 def ts_locator(loc: Locator) -> str:
@@ -99,6 +99,11 @@ class TypeScriptEmitter:
             case StepKind.EXPECT_ROWS:
                 nth = max(1, int(step.value or "1")) - 1
                 return [f"await expect(page.locator(DATA_ROWS).nth({nth})).toBeVisible();"]
+            case StepKind.EXPECT_NO_TEXT if step.value == ROWS_SCOPE:
+                return [
+                    f"await expect(page.locator(DATA_ROWS).getByText({ts_str(step.text or '')}, "
+                    "{ exact: true })).toHaveCount(0);"
+                ]
             case StepKind.EXPECT_NO_TEXT:
                 return [
                     f"await expect(page.getByText({ts_str(step.text or '')}, "
@@ -157,7 +162,7 @@ class TypeScriptEmitter:
             "import { test, expect } from '@playwright/test';",
             "",
         ]
-        if any(st.kind == StepKind.EXPECT_ROWS for sc, _ in scenarios for st in sc.steps):
+        if any(uses_rows(st) for sc, _ in scenarios for st in sc.steps):
             head += [
                 "// A row of the page's data table (tables in navigation left out).",
                 f"const DATA_ROWS = {ts_str(DATA_ROWS)};",

@@ -239,6 +239,20 @@ def test_search_finds_a_listed_item_and_a_made_up_term_lists_none() -> None:
     assert 'expect(page.get_by_text("Dune", exact=True)).to_have_count(0)' in code
 
 
+def test_a_search_that_finds_nothing_looks_among_the_table_rows_it_read() -> None:
+    # Django greets "admin" in its header: only the rows of the user table must lose it.
+    model = _search_model(True, ["Dune"])
+    model.states[0].rows_from = "table"
+    [nothing] = [s for s in derive_scenarios(model) if "nothing has" in s.title]
+    emitter = PythonEmitter(get_strategy("balanced"), LocatorChooser(model, []))
+    code = emitter.test_function(nothing, "test_it").replace("'", '"')
+    assert (
+        'expect(page.locator(DATA_ROWS).get_by_text("Dune", exact=True)).to_have_count(0)' in code
+    )
+    module = emitter.module("books", "http://x/", [(nothing, "test_it")])
+    assert "DATA_ROWS = " in module
+
+
 def test_no_search_oracle_without_what_the_crawl_saw() -> None:
     # The term did not come back and nothing went away: the app's search is not asserted.
     assert not [s for s in derive_scenarios(_search_model(False, [])) if "search" in s.tags]
