@@ -36,10 +36,12 @@ from qaforge.agents.tasks import CrawlLimits, ObserveRequest
 from qaforge.config import Settings, load_settings
 from qaforge.demoapp.bugs import BUGS
 from qaforge.demoapp.launcher import DemoApp
+from qaforge.execute.engine import load_suite
 from qaforge.execute.runner import run_pytest
-from qaforge.models import Auth, RunResults, Target, TestOutcome
+from qaforge.models import Auth, RunResults, Scenario, Target, TestOutcome
 from qaforge.orchestrate.graph import run_graph
 from qaforge.orchestrate.request import RunRequest
+from qaforge.report.summary import oracle_of
 
 REALAPP = Path(__file__).resolve().parents[2] / "shared" / "realapps" / "realapp.py"
 
@@ -119,6 +121,18 @@ def sound_tests(passing: list[str], reruns: list[dict[str, Any]]) -> list[str]:
     return [t for t in passing if t not in failed]
 
 
+def oracles(out: Path, failing: list[str]) -> dict[str, int]:
+    """How many of the failing tests each oracle (or scenario kind) accounts for."""
+    raw = json.loads((out / "scenarios.json").read_text())["scenarios"]
+    by_id = {sc.id: sc for sc in (Scenario.model_validate(r) for r in raw)}
+    scenario_of = {t.test_id: t.scenario_id for t in load_suite(out / "tests" / "suite.json").tests}
+    counts: dict[str, int] = {}
+    for test in failing:
+        name = oracle_of(by_id.get(scenario_of.get(test, "")))
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
 def baseline_pages(url: str) -> list[str]:
     return [u for u, s in crawl_links(url, max_pages=60).pages if s < 400]
 
@@ -160,7 +174,14 @@ def bench_demo(
             )
             base = baseline_detects(pages, healthy, app.url)
         rows.append(
-            {"app": "demo", "fault": bug, "qaforge": failing, "baseline": base, "effect": BUGS[bug]}
+            {
+                "app": "demo",
+                "fault": bug,
+                "qaforge": failing,
+                "oracles": oracles(work / "demo", failing),
+                "baseline": base,
+                "effect": BUGS[bug],
+            }
         )
         progress(f"demo {bug}: qaforge {'caught' if failing else 'missed'} ({len(failing)})")
     if settings is not None:
@@ -209,7 +230,15 @@ def bench_realapp(
         finally:
             realapp("stop", name)
             realapp("restore", name)
-        rows.append({"app": name, "fault": fault, "qaforge": failing, "baseline": base})
+        rows.append(
+            {
+                "app": name,
+                "fault": fault,
+                "qaforge": failing,
+                "oracles": oracles(work / name, failing),
+                "baseline": base,
+            }
+        )
         progress(f"{name} {fault}: qaforge {'caught' if failing else 'missed'} ({len(failing)})")
     if settings is not None:
         record_mutation_score(settings, run_id, rows)
@@ -271,13 +300,17 @@ def main() -> None:
         print(json.dumps({"faults": rows, "apps": apps}, indent=2))
         return
     table = Table(title="Seeded faults detected: qaforge suite vs naive status-code baseline")
-    for col in ("app", "fault", "qaforge", "baseline"):
+    for col in ("app", "fault", "qaforge (tests failing, by oracle)", "baseline"):
         table.add_column(col)
     for r in rows:
         table.add_row(
             r["app"],
             r["fault"],
-            f"yes ({len(r['qaforge'])} tests)" if r["qaforge"] else "no",
+            f"yes ({len(r['qaforge'])} tests: "
+            + ", ".join(f"{k} {v}" for k, v in r["oracles"].items())
+            + ")"
+            if r["qaforge"]
+            else "no",
             "yes" if r["baseline"] else "no",
         )
     q = sum(1 for r in rows if r["qaforge"])

@@ -170,6 +170,9 @@ class State(_Model):
     # Data rows of that table seen on the visit and on the revisit alike (the fewer of the
     # two): a fresh page shows at least as many unless the app lost some.
     row_count: int = 0
+    # Texts stating a count of things ("200 rows"), the same on the visit and the revisit: a
+    # fresh page states at least as many (the counts oracle).
+    counts: list[str] = Field(default_factory=list)
     # Every short text seen on the first visit, stable or not (for diagnosis, and for the
     # test fixture strategy that asserts everything; never for shipped strategies).
     visible_texts: list[str] = Field(default_factory=list)
@@ -352,6 +355,8 @@ class StepKind(StrEnum):
     EXPECT_NO_TEXT = "expect_no_text"
     # At least one row of the page's data table: a list that always had items is not empty.
     EXPECT_ROWS = "expect_rows"
+    # A text stating at least as many things as `text` ("200 rows" → 200 or more rows).
+    EXPECT_COUNT = "expect_count"
     EXPECT_TITLE = "expect_title"
     EXPECT_STATUS = "expect_status"
     EXPECT_NO_CONSOLE_ERRORS = "expect_no_console_errors"

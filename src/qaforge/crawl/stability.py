@@ -49,6 +49,12 @@ _BARE_NUMBER = re.compile(r"^\W*\d+\W*$")
 # A count of things as a whole text ("2 total", "10 results", "0 of 2 selected"): it changes
 # as soon as anyone (the crawl, an earlier test) adds a record.
 _COUNT = re.compile(r"^\W*\d[\d,.]*\s+(of\s+\d[\d,.]*\s+)?[a-z]+(\s+[a-z]+)?\W*$", re.I)
+# A count the counts oracle can hold an app to: a whole number and a noun or two, not a
+# duration ("3 seconds" falls as well as rises) and not a part of a whole ("0 of 2 selected").
+_PLAIN_COUNT = re.compile(r"^\W*(\d{1,3}(?:,\d{3})+|\d+)\s+([a-z]+(?:\s+[a-z]+)?)\W*$", re.I)
+_DURATION = re.compile(
+    r"^(ms|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|months?|years?)\b", re.I
+)
 _SITE_WIDE = {"header", "banner", "nav", "navigation", "footer", "contentinfo"}
 _NAME_LOCATORS = {LocatorStrategy.ROLE, LocatorStrategy.TEXT}
 _WORD = re.compile(r"[a-z]+")
@@ -67,6 +73,16 @@ def is_volatile_name(name: str) -> bool:
 def is_own_record(text: str) -> bool:
     """Whether `text` shows a value the crawl itself typed (a record it created)."""
     return bool(_OWN_RECORD.search(text))
+
+
+def count_of(text: str) -> tuple[int, str] | None:
+    """The number and noun of a text that is a count of things ("1,234 rows" → 1234, "rows");
+    None for anything else, and for a count of nothing, which no data can fall below."""
+    m = _PLAIN_COUNT.match(text)
+    if m is None or _DURATION.match(m.group(2)) or m.group(2).lower().startswith("of "):
+        return None
+    n = int(m.group(1).replace(",", ""))
+    return (n, m.group(2)) if n > 0 else None
 
 
 def _first_word(name: str) -> str:
@@ -125,6 +141,14 @@ def mark_unstable(states: list[State], transitions: Iterable[Transition] = ()) -
             el.attributes[UNSTABLE] = "true"
             el.locators = [c for c in el.locators if c.strategy not in _NAME_LOCATORS]
             drop.add(el.name)
+        # Counts leave the texts asserted as they are, but a fresh page states at least as
+        # many (data the tests add only raises them): the counts oracle keeps them apart.
+        counts = [
+            t
+            for t in state.stable_texts
+            if t not in drop and not is_own_record(t) and count_of(t) is not None
+        ]
+        state.counts = list(dict.fromkeys([*state.counts, *counts]))[:5]
         state.stable_texts = [
             t for t in state.stable_texts if t not in drop and not is_volatile_text(t)
         ]

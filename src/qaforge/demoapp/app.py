@@ -93,6 +93,9 @@ def create_app(bug: BugConfig | None = None, secret: str | None = None) -> FastA
         request.session.setdefault("flash", [])
         request.session["flash"] = [*request.session["flash"], message]
 
+    def product_count(products: list[dict[str, str]]) -> int:
+        return len(products) - (1 if bugs.on("product-count-off") else 0)
+
     def redirect(url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303)
 
@@ -349,7 +352,14 @@ def create_app(bug: BugConfig | None = None, secret: str | None = None) -> FastA
         if (bounce := require_login(request)) is not None:
             return bounce
         products = [{"name": i.name, "price": i.price} for i in ITEMS] + state.products_added
-        return render(request, "admin_products.html", "Products", products=products, errors={})
+        return render(
+            request,
+            "admin_products.html",
+            "Products",
+            products=products,
+            count=product_count(products),
+            errors={},
+        )
 
     @app.post("/admin/products", response_model=None)
     async def admin_add_product(request: Request) -> Response:
@@ -369,6 +379,7 @@ def create_app(bug: BugConfig | None = None, secret: str | None = None) -> FastA
                 "Products",
                 status=422,
                 products=products,
+                count=product_count(products),
                 errors={"form": "Enter a name and a price of at least 0.01"},
             )
         if bugs.on("saved-name-truncated"):

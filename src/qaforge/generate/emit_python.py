@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from qaforge.generate.counts import count_pattern, count_phrase
 from qaforge.generate.data import TEST_PASSWORD
 from qaforge.generate.literals import py_docstring, py_str
 from qaforge.generate.locators import LocatorChooser
@@ -20,6 +21,10 @@ DATA_ROWS = (
     ":is(table, [role=grid], [role=table]):not(:is(nav, aside, header, footer) *) "
     ":is(tr, [role=row]):has(td, [role=cell], [role=gridcell])"
 )
+
+
+# Steps whose code needs `re`.
+_REGEX_STEPS = {StepKind.EXPECT_URL, StepKind.EXPECT_COUNT}
 
 
 def uses_rows(step: Step) -> bool:
@@ -163,6 +168,13 @@ class PythonEmitter:
                 # The n-th row is there: at least n rows (Playwright has no "count >= n").
                 nth = max(1, int(step.value or "1")) - 1
                 return [f"expect(page.locator(DATA_ROWS).nth({nth})).to_be_visible()"]
+            case StepKind.EXPECT_COUNT if pattern := count_pattern(step.text or ""):
+                return [
+                    f"# {count_phrase(step.text or '')} or more: data added since only raises "
+                    "the count.",
+                    f"expect(page.get_by_text(re.compile({py_str(pattern)})).first)"
+                    ".to_be_visible()",
+                ]
             case StepKind.EXPECT_NO_TEXT if step.value == ROWS_SCOPE:
                 return [
                     f"expect(page.locator(DATA_ROWS).get_by_text({py_str(step.text or '')}, "
@@ -243,7 +255,7 @@ class PythonEmitter:
         needs_axe = any(sc.kind.value == "accessibility" for sc, _ in scenarios)
         funcs = [self.test_function(sc, name) for sc, name in scenarios]
         imports = ["from __future__ import annotations", ""]
-        if any(st.kind == StepKind.EXPECT_URL for sc, _ in scenarios for st in sc.steps):
+        if any(st.kind in _REGEX_STEPS for sc, _ in scenarios for st in sc.steps):
             imports += ["import re", ""]
         imports += ["import pytest", "from playwright.sync_api import Page, expect"]
         if needs_axe:

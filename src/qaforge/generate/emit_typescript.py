@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qaforge.crawl.browser import VIEWPORT
+from qaforge.generate.counts import count_pattern, count_phrase
 from qaforge.generate.emit_python import _DATA, DATA_ROWS, limit_assertions, uses_rows
 from qaforge.generate.literals import ts_comment, ts_str
 from qaforge.generate.locators import LocatorChooser
@@ -99,6 +100,13 @@ class TypeScriptEmitter:
             case StepKind.EXPECT_ROWS:
                 nth = max(1, int(step.value or "1")) - 1
                 return [f"await expect(page.locator(DATA_ROWS).nth({nth})).toBeVisible();"]
+            case StepKind.EXPECT_COUNT if pattern := count_pattern(step.text or ""):
+                return [
+                    f"// {count_phrase(step.text or '')} or more: data added since only raises "
+                    "the count.",
+                    f"await expect(page.getByText(new RegExp({ts_str(pattern)})).first())"
+                    ".toBeVisible();",
+                ]
             case StepKind.EXPECT_NO_TEXT if step.value == ROWS_SCOPE:
                 return [
                     f"await expect(page.locator(DATA_ROWS).getByText({ts_str(step.text or '')}, "

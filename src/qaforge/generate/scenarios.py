@@ -358,7 +358,16 @@ class Requirements:
                 least = max(1, state.row_count)
                 steps.insert(-1, Step(kind=StepKind.EXPECT_ROWS, value=str(least)))
                 then += f" and lists at least {least} row" + ("s" if least > 1 else "")
+            # The counts oracle: "200 rows" read alike on both visits; a fresh page states
+            # at least that many.
+            counts = state.counts[:2]
+            for text in counts:
+                steps.insert(-1, Step(kind=StepKind.EXPECT_COUNT, text=text))
+            if counts:
+                then += " and states at least " + " and ".join(repr(t) for t in counts)
             then += " and logs no console error"
+            oracles = ["oracle:lists"] if listed else []
+            oracles += ["oracle:counts"] if counts else []
             out.append(
                 self.scenario(
                     ScenarioKind.PAGE_LOADS,
@@ -372,7 +381,7 @@ class Requirements:
                     template,
                     state.requires_login,
                     expect_defect=defect,
-                    tags=["smoke", "oracle:lists"] if listed else ["smoke"],
+                    tags=["smoke", *oracles],
                 )
             )
         return out

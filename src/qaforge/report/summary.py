@@ -75,7 +75,7 @@ def oracle_of(scenario: Scenario | None) -> str:
     if scenario is None:
         return "test"
     tags = [t.split(":", 1)[1] for t in scenario.tags if t.startswith("oracle:")]
-    return tags[0] if tags else scenario.kind.value
+    return "+".join(tags) if tags else scenario.kind.value
 
 
 def build_summary(

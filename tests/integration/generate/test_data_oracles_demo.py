@@ -96,3 +96,32 @@ def test_search_oracle_passes_on_the_healthy_shop_and_catches_an_ignored_query(
     # The query is ignored: every item is listed whatever was searched for.
     broken = _outcomes(suite, nothing, demo_app_with_bug("search-ignored"), tmp_path / "bug")
     assert all(v != TestOutcome.PASSED.value for v in broken.values()), broken
+
+
+COUNT_CHECK = "or more: data added since only raises the count."
+
+
+def test_counts_oracle_passes_on_the_healthy_shop_and_catches_a_count_off_by_one(
+    suite: Path,
+    demo_app: DemoApp,
+    demo_app_with_bug: Callable[[str], DemoApp],
+    demo_credentials: None,
+    tmp_path: Path,
+) -> None:
+    tests = load_suite(suite / "suite.json").tests
+
+    def body(file: str, function: str) -> str:
+        return (suite / file).read_text().split(f"def {function}(", 1)[1].split("\ndef ", 1)[0]
+
+    counted = [t.test_id for t in tests if COUNT_CHECK in body(t.file, t.function)]
+    # The admin's product list states how many products there are ("12 products").
+    assert any("products" in t for t in counted), counted
+    healthy = _outcomes(suite, counted, demo_app, tmp_path / "healthy")
+    assert all(v == TestOutcome.PASSED.value for v in healthy.values()), healthy
+    # Tests that add products raise the count; it stays at least what the crawl read.
+    again = _outcomes(suite, counted, demo_app, tmp_path / "again")
+    assert all(v == TestOutcome.PASSED.value for v in again.values()), again
+
+    broken = _outcomes(suite, counted, demo_app_with_bug("product-count-off"), tmp_path / "bug")
+    products = [t for t in counted if "products" in t]
+    assert all(broken[t] != TestOutcome.PASSED.value for t in products), broken

@@ -1,0 +1,59 @@
+"""The counts oracle's pattern: a text that states at least as many things as the crawl read.
+
+A page that says "200 rows" may say "201 rows" once a test has added one, but never "199"
+unless the app lost a row. Playwright has no "number at least" assertion that waits, so the
+check is a regular expression that matches the count text with any number >= the one seen,
+written with or without thousands separators; `expect(...).to_be_visible()` then retries it
+like every other check.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qaforge.crawl.stability import count_of
+
+
+def at_least(n: int) -> str:
+    """A regular expression (no anchors) for the integers >= `n`, commas allowed between
+    groups of three digits ("1,234")."""
+    s = str(max(0, n))
+    width = len(s)
+
+    def sep(i: int) -> str:
+        # A thousands separator may follow the digit with a multiple of three digits after it.
+        after = width - i - 1
+        return ",?" if after and after % 3 == 0 else ""
+
+    alts = ["".join(d + sep(i) for i, d in enumerate(s))]
+    for i, d in enumerate(s):
+        if d == "9":
+            continue
+        low = int(d) + 1
+        cls = "9" if low == 9 else f"[{low}-9]"
+        head = "".join(s[j] + sep(j) for j in range(i))
+        tail = "".join(r"\d" + sep(j) for j in range(i + 1, width))
+        alts.append(head + cls + sep(i) + tail)
+    # Any number with more digits.
+    alts.append(rf"[1-9](?:,?\d){{{width},}}")
+    return "(?:" + "|".join(alts) + ")"
+
+
+def count_pattern(text: str) -> str | None:
+    """The anchored pattern for "`text`'s count or more" ("200 rows" → 200, 201, ... rows);
+    None when `text` states no count."""
+    found = count_of(text)
+    if found is None:
+        return None
+    n, noun = found
+    words = noun.split()
+    # "1 row" becomes "2 rows": the last word may gain or lose its plural s.
+    last = re.escape(words[-1].removesuffix("s")) + "s?"
+    nouns = r"\s+".join([*(re.escape(w) for w in words[:-1]), last])
+    return rf"^\W*{at_least(n)}\s+{nouns}\W*$"
+
+
+def count_phrase(text: str) -> str:
+    """`text`'s count in plain words ("200 rows"), fit for a comment: digits, letters, spaces."""
+    found = count_of(text)
+    return f"{found[0]} {' '.join(found[1].split())}" if found else ""
