@@ -154,6 +154,16 @@ class Form(_Model):
     purpose: str = ""
 
 
+class SumRelation(_Model):
+    """A total on a page that is the sum of one column of its data table (a cart's lines)."""
+
+    # The column's index among a row's cells that have text, as the crawl read them.
+    column: int
+    # The total's text up to its amount ("Total:"), and the whole text as the crawl saw it.
+    label: str
+    total: str
+
+
 class State(_Model):
     id: str
     url: str
@@ -173,6 +183,9 @@ class State(_Model):
     # Texts stating a count of things ("200 rows"), the same on the visit and the revisit: a
     # fresh page states at least as many (the counts oracle).
     counts: list[str] = Field(default_factory=list)
+    # A total that was the sum of a column of the data table on both visits (the relations
+    # oracle).
+    total: SumRelation | None = None
     # Every short text seen on the first visit, stable or not (for diagnosis, and for the
     # test fixture strategy that asserts everything; never for shipped strategies).
     visible_texts: list[str] = Field(default_factory=list)
@@ -357,6 +370,8 @@ class StepKind(StrEnum):
     EXPECT_ROWS = "expect_rows"
     # A text stating at least as many things as `text` ("200 rows" → 200 or more rows).
     EXPECT_COUNT = "expect_count"
+    # The amounts of the data table's column `value` add up to the total labelled `text`.
+    EXPECT_SUM = "expect_sum"
     EXPECT_TITLE = "expect_title"
     EXPECT_STATUS = "expect_status"
     EXPECT_NO_CONSOLE_ERRORS = "expect_no_console_errors"

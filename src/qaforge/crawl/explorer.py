@@ -52,6 +52,7 @@ from qaforge.crawl.observe import (
     to_state,
     volatile_free,
 )
+from qaforge.crawl.relations import find_sum
 from qaforge.crawl.scope import Scope, is_own_server_error, server_error_text
 from qaforge.crawl.search import listed_texts, search_field, search_terms
 from qaforge.crawl.stability import mark_unstable
@@ -252,6 +253,8 @@ class Explorer:
         """The model as explored so far (safe to call after an error)."""
         self._mark_kept()
         mark_unstable(list(self.states.values()), self.transitions.values())
+        for state in self.states.values():
+            state.total = state.total or find_sum(state, state.stable_texts)
         self.stats.states = len(self.states)
         self.stats.templates = len({s.url_template for s in self.states.values()})
         self.stats.transitions = len(self.transitions)

@@ -23,13 +23,35 @@ DATA_ROWS = (
 )
 
 
+_LEADING_SPACE = r"^\s*"
+
 # Steps whose code needs `re`.
-_REGEX_STEPS = {StepKind.EXPECT_URL, StepKind.EXPECT_COUNT}
+_REGEX_STEPS = {StepKind.EXPECT_URL, StepKind.EXPECT_COUNT, StepKind.EXPECT_SUM}
+
+# The relations oracle's helpers, in a module only when one of its tests adds up a column.
+SUM_HELPERS = '''
+# Cells of a data row that have text, in order, as the crawl read them.
+CELLS = "td, th, [role=cell], [role=gridcell], [role=rowheader]"
+
+
+def amount(text: str) -> float:
+    """The number in a money text: "$1,234.50" -> 1234.5."""
+    return float(re.sub(r"[^\\d.-]", "", text) or "0")
+
+
+def amounts(page: Page, column: int) -> list[float]:
+    """The amounts in one column of the data table's rows."""
+    out = []
+    for row in page.locator(DATA_ROWS).all():
+        cells = [t for t in row.locator(CELLS).all_inner_texts() if t.strip()]
+        out.append(amount(cells[column]) if column < len(cells) else 0.0)
+    return out
+'''
 
 
 def uses_rows(step: Step) -> bool:
     """Whether the step's code reads `DATA_ROWS`."""
-    return step.kind == StepKind.EXPECT_ROWS or (
+    return step.kind in {StepKind.EXPECT_ROWS, StepKind.EXPECT_SUM} or (
         step.kind == StepKind.EXPECT_NO_TEXT and step.value == ROWS_SCOPE
     )
 
@@ -175,6 +197,15 @@ class PythonEmitter:
                     f"expect(page.get_by_text(re.compile({py_str(pattern)})).first)"
                     ".to_be_visible()",
                 ]
+            case StepKind.EXPECT_SUM:
+                pattern = _LEADING_SPACE + re.escape(step.text or "")
+                column = int(step.value or "0")
+                return [
+                    f"total = page.get_by_text(re.compile({py_str(pattern)})).first",
+                    "expect(total).to_be_visible()",
+                    f"assert round(sum(amounts(page, {column})), 2) == amount(total.inner_text()), "
+                    f"{py_str('the lines do not add up to the total: ')} + total.inner_text()",
+                ]
             case StepKind.EXPECT_NO_TEXT if step.value == ROWS_SCOPE:
                 return [
                     f"expect(page.locator(DATA_ROWS).get_by_text({py_str(step.text or '')}, "
@@ -266,4 +297,6 @@ class PythonEmitter:
                 "\n\n# A row of the page's data table (tables in navigation left out).\n"
                 f"DATA_ROWS = {py_str(DATA_ROWS)}"
             )
+        if any(st.kind == StepKind.EXPECT_SUM for sc, _ in scenarios for st in sc.steps):
+            consts += "\n" + SUM_HELPERS.rstrip("\n")
         return header + "\n\n" + "\n".join(imports) + consts + "\n\n\n" + "\n\n".join(funcs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from qaforge.crawl.browser import VIEWPORT
@@ -107,6 +108,15 @@ class TypeScriptEmitter:
                     f"await expect(page.getByText(new RegExp({ts_str(pattern)})).first())"
                     ".toBeVisible();",
                 ]
+            case StepKind.EXPECT_SUM:
+                pattern = r"^\s*" + re.escape(step.text or "")
+                column = int(step.value or "0")
+                return [
+                    f"const total = page.getByText(new RegExp({ts_str(pattern)})).first();",
+                    "await expect(total).toBeVisible();",
+                    f"expect(Math.round((await amounts(page, {column})).reduce((a, b) => a + b, 0)"
+                    " * 100) / 100).toBe(amount(await total.innerText()));",
+                ]
             case StepKind.EXPECT_NO_TEXT if step.value == ROWS_SCOPE:
                 return [
                     f"await expect(page.locator(DATA_ROWS).getByText({ts_str(step.text or '')}, "
@@ -176,6 +186,28 @@ class TypeScriptEmitter:
                 f"const DATA_ROWS = {ts_str(DATA_ROWS)};",
                 "",
             ]
+        if any(st.kind == StepKind.EXPECT_SUM for sc, _ in scenarios for st in sc.steps):
+            head += [
+                "// Cells of a data row that have text, in order, as the crawl read them.",
+                "const CELLS = 'td, th, [role=cell], [role=gridcell], [role=rowheader]';",
+                "",
+                '/** The number in a money text: "$1,234.50" -> 1234.5. */',
+                "function amount(text: string): number {",
+                "  return Number(text.replace(/[^\\d.-]/g, '')) || 0;",
+                "}",
+                "",
+                "/** The amounts in one column of the data table's rows. */",
+                "async function amounts(page: Page, column: number): Promise<number[]> {",
+                "  const out: number[] = [];",
+                "  for (const row of await page.locator(DATA_ROWS).all()) {",
+                "    const cells = (await row.locator(CELLS).allInnerTexts()).filter((t) => t.trim());",
+                "    out.push(column < cells.length ? amount(cells[column]) : 0);",
+                "  }",
+                "  return out;",
+                "}",
+                "",
+            ]
+            head[1] = "import { test, expect, type Page } from '@playwright/test';"
         head.append(f"test.describe({ts_str(area)}, () => {{")
         blocks = [self.test_block(sc) for sc, _ in scenarios]
         return "\n".join(head) + "\n" + "\n\n".join(blocks) + "\n});\n"

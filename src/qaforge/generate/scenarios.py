@@ -289,6 +289,16 @@ class Requirements:
             texts = [t for t in texts if not _DIGIT.search(t)]
         for el in self.asserted_elements(state, texts)[: (12 if strict else 4)]:
             steps.append(self.element_step(StepKind.EXPECT_VISIBLE, el))
+        if state.total is not None:
+            # The relations oracle: the lines the test produced add up to the total shown.
+            steps.append(
+                Step(
+                    kind=StepKind.EXPECT_SUM,
+                    text=state.total.label,
+                    value=str(state.total.column),
+                    state_id=state.id,
+                )
+            )
         return steps
 
     def scenario(
@@ -306,6 +316,10 @@ class Requirements:
         expect_defect: bool = False,
         tags: list[str] | None = None,
     ) -> Scenario:
+        tags = list(tags or [])
+        if any(s.kind == StepKind.EXPECT_SUM for s in steps):
+            then += " and its total is the sum of its lines"
+            tags.append("oracle:relations")
         return Scenario(
             id=stable_id(kind, title, states, transitions),
             kind=kind,
@@ -320,7 +334,7 @@ class Requirements:
             area=area_of(template, self.base),
             requires_login=login,
             expect_defect=expect_defect,
-            tags=tags or [],
+            tags=tags,
         )
 
     def given(self, state: State) -> str:

@@ -125,3 +125,26 @@ def test_counts_oracle_passes_on_the_healthy_shop_and_catches_a_count_off_by_one
     broken = _outcomes(suite, counted, demo_app_with_bug("product-count-off"), tmp_path / "bug")
     products = [t for t in counted if "products" in t]
     assert all(broken[t] != TestOutcome.PASSED.value for t in products), broken
+
+
+def test_relations_oracle_passes_on_the_healthy_shop_and_catches_a_wrong_total(
+    suite: Path,
+    demo_app: DemoApp,
+    demo_app_with_bug: Callable[[str], DemoApp],
+    demo_credentials: None,
+    tmp_path: Path,
+) -> None:
+    tests = load_suite(suite / "suite.json").tests
+
+    def body(file: str, function: str) -> str:
+        return (suite / file).read_text().split(f"def {function}(", 1)[1].split("\ndef ", 1)[0]
+
+    # A test that puts an item in the cart and lands on it adds up the cart's lines.
+    summed = [t.test_id for t in tests if "sum(amounts(page," in body(t.file, t.function)]
+    assert summed, sorted(t.function for t in tests)
+    healthy = _outcomes(suite, summed, demo_app, tmp_path / "healthy")
+    assert all(v == TestOutcome.PASSED.value for v in healthy.values()), healthy
+
+    # The total leaves out the last line.
+    broken = _outcomes(suite, summed, demo_app_with_bug("wrong-total"), tmp_path / "bug")
+    assert all(v != TestOutcome.PASSED.value for v in broken.values()), broken
