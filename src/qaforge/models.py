@@ -372,6 +372,8 @@ class StepKind(StrEnum):
     EXPECT_COUNT = "expect_count"
     # The amounts of the data table's column `value` add up to the total labelled `text`.
     EXPECT_SUM = "expect_sum"
+    # Every row of the page's data table carries `text` (a list filtered by that value).
+    EXPECT_ALL_ROWS = "expect_all_rows"
     EXPECT_TITLE = "expect_title"
     EXPECT_STATUS = "expect_status"
     EXPECT_NO_CONSOLE_ERRORS = "expect_no_console_errors"

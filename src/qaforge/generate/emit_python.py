@@ -51,7 +51,7 @@ def amounts(page: Page, column: int) -> list[float]:
 
 def uses_rows(step: Step) -> bool:
     """Whether the step's code reads `DATA_ROWS`."""
-    return step.kind in {StepKind.EXPECT_ROWS, StepKind.EXPECT_SUM} or (
+    return step.kind in {StepKind.EXPECT_ROWS, StepKind.EXPECT_SUM, StepKind.EXPECT_ALL_ROWS} or (
         step.kind == StepKind.EXPECT_NO_TEXT and step.value == ROWS_SCOPE
     )
 
@@ -196,6 +196,11 @@ class PythonEmitter:
                     "the count.",
                     f"expect(page.get_by_text(re.compile({py_str(pattern)})).first)"
                     ".to_be_visible()",
+                ]
+            case StepKind.EXPECT_ALL_ROWS:
+                return [
+                    "expect(page.locator(DATA_ROWS).filter("
+                    f"has_not_text={py_str(step.text or '')})).to_have_count(0)"
                 ]
             case StepKind.EXPECT_SUM:
                 pattern = _LEADING_SPACE + re.escape(step.text or "")

@@ -108,6 +108,11 @@ class TypeScriptEmitter:
                     f"await expect(page.getByText(new RegExp({ts_str(pattern)})).first())"
                     ".toBeVisible();",
                 ]
+            case StepKind.EXPECT_ALL_ROWS:
+                return [
+                    "await expect(page.locator(DATA_ROWS).filter("
+                    f"{{ hasNotText: {ts_str(step.text or '')} }})).toHaveCount(0);"
+                ]
             case StepKind.EXPECT_SUM:
                 pattern = r"^\s*" + re.escape(step.text or "")
                 column = int(step.value or "0")

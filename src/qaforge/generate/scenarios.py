@@ -416,9 +416,21 @@ class Requirements:
                 continue
             steps = [*self.reach_steps(src), *act, *self.expect_state(dst, arrived=t.target_url)]
             shown = self.shown_after_following(t, dst)
+            tags = []
+            then = f"I am on {dst.url_template}"
             if shown:
                 # list → detail: the item a link names is the item the page then shows.
                 steps.append(Step(kind=StepKind.EXPECT_TEXT, text=shown, state_id=dst.id))
+                tags.append("oracle:list-detail")
+            value = self.filtered_by(t, src, dst)
+            if value:
+                # The filters oracle: a list the link filtered shows only rows carrying it.
+                steps += [
+                    Step(kind=StepKind.EXPECT_ROWS, value="1", state_id=dst.id),
+                    Step(kind=StepKind.EXPECT_ALL_ROWS, text=value, state_id=dst.id),
+                ]
+                tags.append("oracle:filters")
+                then += f" and every row listed carries {value!r}"
             label = t.action.label or "the link"
             out.append(
                 self.scenario(
@@ -426,16 +438,33 @@ class Requirements:
                     f"{label!s} on {src.url_template} leads to {dst.url_template}",
                     self.given(src),
                     f"I click {label!r}",
-                    f"I am on {dst.url_template}",
+                    then,
                     steps,
                     [src.id, dst.id],
                     [t.id],
                     src.url_template,
                     src.requires_login or dst.requires_login,
-                    tags=["oracle:list-detail"] if shown else None,
+                    tags=tags,
                 )
             )
         return out
+
+    def filtered_by(self, t: Transition, src: State, dst: State) -> str | None:
+        """The value a link filtered a list by: every row of the table it led to carries the
+        link's text as a cell, and the table it came from had rows that do not.
+
+        Only when every row of the filtered table was read, and never a text that changes
+        with time or data."""
+        value = (t.action.label or "").strip()
+        if len(value) < 2 or is_volatile_text(value):
+            return None
+        if src.rows_from != "table" or dst.rows_from != "table" or not dst.rows:
+            return None
+        if len(dst.rows) != dst.row_count:
+            return None
+        if not all(value in row for row in dst.rows) or all(value in row for row in src.rows):
+            return None
+        return value
 
     def shown_after_following(self, t: Transition, dst: State) -> str | None:
         """The link's own text when the instance it led to shows it (a title, a name).

@@ -309,3 +309,71 @@ def test_a_table_is_held_to_as_many_rows_as_the_crawl_saw() -> None:
     emitter = PythonEmitter(get_strategy("balanced"), LocatorChooser(_table_model(True, 6), []))
     module = emitter.module("books", "http://x/", [(loads, "test_books_load")])
     assert "expect(page.locator(DATA_ROWS).nth(5)).to_be_visible()" in module
+
+
+def _filter_model(label: str, filtered: list[list[str]], row_count: int | None = None) -> AppModel:
+    books = State(
+        id="books",
+        url="http://x/books",
+        url_template="/books",
+        reach_url="http://x/books",
+        elements=[el("h", "heading", "Books"), el("f", "link", label)],
+        stable_texts=["Books", label],
+        rows=[["Dune", "Sci-fi"], ["Emma", "Romance"], ["Hobbit", "Fantasy"]],
+        rows_from="table",
+        row_count=3,
+    )
+    chosen = State(
+        id="chosen",
+        url="http://x/books?genre=x",
+        url_template="/books?genre={}",
+        reach_url="http://x/books?genre=x",
+        elements=[el("h2", "heading", "Books")],
+        stable_texts=["Books"],
+        rows=filtered,
+        rows_from="table",
+        row_count=len(filtered) if row_count is None else row_count,
+    )
+    click = Transition(
+        id="go",
+        source="books",
+        target="chosen",
+        action=Action(kind=ActionKind.CLICK, element_id="f", label=label),
+        outcome=Outcome.NAVIGATED,
+        target_url="http://x/books?genre=x",
+    )
+    return AppModel(target=Target(url="http://x/"), states=[books, chosen], transitions=[click])
+
+
+def test_a_list_a_link_filtered_shows_only_rows_carrying_its_value() -> None:
+    model = _filter_model("Fantasy", [["Hobbit", "Fantasy"], ["Elric", "Fantasy"]])
+    [nav] = [s for s in derive_scenarios(model) if s.kind == ScenarioKind.NAVIGATION]
+    assert oracle_of(nav) == "filters"
+    assert nav.then.endswith("every row listed carries 'Fantasy'")
+    [only] = [s for s in nav.steps if s.kind == StepKind.EXPECT_ALL_ROWS]
+    assert only.text == "Fantasy"
+    strategy = get_strategy("balanced")
+    emitter = PythonEmitter(strategy, LocatorChooser(model, list(strategy.locator_priority)))
+    module = emitter.module("books", "http://x/", [(nav, "test_filter")])
+    assert "DATA_ROWS = " in module
+    assert (
+        'expect(page.locator(DATA_ROWS).filter(has_not_text="Fantasy")).to_have_count(0)'
+        in module.replace("'", '"')
+    )
+    # At least one row first: an empty list carries every value vacuously.
+    rows_at = [i for i, s in enumerate(nav.steps) if s.kind == StepKind.EXPECT_ROWS]
+    assert rows_at and rows_at[0] < nav.steps.index(only)
+
+
+def test_no_filter_is_read_into_a_link_that_did_not_filter() -> None:
+    # A sort link: the rows do not carry its name.
+    sort = _filter_model("Title", [["Dune", "Sci-fi"], ["Emma", "Romance"]])
+    # Only some rows of the filtered list were read.
+    partial = _filter_model("Fantasy", [["Hobbit", "Fantasy"]], row_count=40)
+    # The list it came from carried the value on every row already: nothing was filtered.
+    same = _filter_model("Fantasy", [["Hobbit", "Fantasy"]])
+    same.states[0].rows = [["Hobbit", "Fantasy"], ["Elric", "Fantasy"]]
+    for model in (sort, partial, same):
+        [nav] = [s for s in derive_scenarios(model) if s.kind == ScenarioKind.NAVIGATION]
+        assert not any(s.kind == StepKind.EXPECT_ALL_ROWS for s in nav.steps)
+        assert "oracle:filters" not in nav.tags
