@@ -93,6 +93,18 @@ def create_app(bug: BugConfig | None = None, secret: str | None = None) -> FastA
         request.session.setdefault("flash", [])
         request.session["flash"] = [*request.session["flash"], message]
 
+    def all_products() -> list[dict[str, str]]:
+        # Every fourth item is on backorder, so the availability filter has rows to leave out.
+        listed = [
+            {
+                "name": i.name,
+                "price": i.price,
+                "stock": "Backorder" if i.id % 4 == 0 else "In stock",
+            }
+            for i in ITEMS
+        ]
+        return listed + state.products_added
+
     def product_count(products: list[dict[str, str]]) -> int:
         return len(products) - (1 if bugs.on("product-count-off") else 0)
 
@@ -351,7 +363,10 @@ def create_app(bug: BugConfig | None = None, secret: str | None = None) -> FastA
     async def admin_products(request: Request) -> Response:
         if (bounce := require_login(request)) is not None:
             return bounce
-        products = [{"name": i.name, "price": i.price} for i in ITEMS] + state.products_added
+        products = all_products()
+        wanted = {"in": "In stock", "back": "Backorder"}.get(request.query_params.get("stock", ""))
+        if wanted is not None and not bugs.on("product-filter-ignored"):
+            products = [p for p in products if p["stock"] == wanted]
         return render(
             request,
             "admin_products.html",
@@ -372,7 +387,7 @@ def create_app(bug: BugConfig | None = None, secret: str | None = None) -> FastA
         except ValueError:
             price = 0.0
         if not name or price < 0.01:
-            products = [{"name": i.name, "price": i.price} for i in ITEMS] + state.products_added
+            products = all_products()
             return render(
                 request,
                 "admin_products.html",
@@ -384,7 +399,7 @@ def create_app(bug: BugConfig | None = None, secret: str | None = None) -> FastA
             )
         if bugs.on("saved-name-truncated"):
             name = name[:-1]
-        state.products_added.append({"name": name, "price": f"${price:.2f}"})
+        state.products_added.append({"name": name, "price": f"${price:.2f}", "stock": "In stock"})
         flash(request, "Product added")
         return redirect("/admin/products")
 

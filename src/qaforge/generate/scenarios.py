@@ -453,14 +453,13 @@ class Requirements:
         """The value a link filtered a list by: every row of the table it led to carries the
         link's text as a cell, and the table it came from had rows that do not.
 
-        Only when every row of the filtered table was read, and never a text that changes
-        with time or data."""
+        The crawl reads a table's first 20 rows: a filter is a relation between a list and
+        a value, and 20 rows that all carry the value are evidence enough. Never a text that
+        changes with time or data."""
         value = (t.action.label or "").strip()
         if len(value) < 2 or is_volatile_text(value):
             return None
         if src.rows_from != "table" or dst.rows_from != "table" or not dst.rows:
-            return None
-        if len(dst.rows) != dst.row_count:
             return None
         if not all(value in row for row in dst.rows) or all(value in row for row in src.rows):
             return None

@@ -148,3 +148,28 @@ def test_relations_oracle_passes_on_the_healthy_shop_and_catches_a_wrong_total(
     # The total leaves out the last line.
     broken = _outcomes(suite, summed, demo_app_with_bug("wrong-total"), tmp_path / "bug")
     assert all(v != TestOutcome.PASSED.value for v in broken.values()), broken
+
+
+def test_filters_oracle_passes_on_the_healthy_shop_and_catches_an_ignored_filter(
+    suite: Path,
+    demo_app: DemoApp,
+    demo_app_with_bug: Callable[[str], DemoApp],
+    demo_credentials: None,
+    tmp_path: Path,
+) -> None:
+    tests = load_suite(suite / "suite.json").tests
+
+    def body(file: str, function: str) -> str:
+        return (suite / file).read_text().split(f"def {function}(", 1)[1].split("\ndef ", 1)[0]
+
+    # The admin's "In stock" and "Backorder" links list only the products they name.
+    filtered = [t.test_id for t in tests if "has_not_text=" in body(t.file, t.function)]
+    assert any("in_stock" in t for t in filtered), sorted(t.function for t in tests)
+    healthy = _outcomes(suite, filtered, demo_app, tmp_path / "healthy")
+    assert all(v == TestOutcome.PASSED.value for v in healthy.values()), healthy
+
+    # The filter is ignored: every product shows, whatever its availability.
+    broken = _outcomes(
+        suite, filtered, demo_app_with_bug("product-filter-ignored"), tmp_path / "bug"
+    )
+    assert all(v != TestOutcome.PASSED.value for v in broken.values()), broken
