@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ def generate(
 
 def progress(line: str) -> None:
     """One line on stderr per finished step, so a long benchmark shows where it is."""
-    print(f"[faults] {line}", file=sys.stderr, flush=True)
+    print(f"[faults {time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
 
 def record_mutation_score(settings: Settings, run_id: str, rows: list[dict[str, Any]]) -> None:
@@ -133,6 +134,17 @@ def oracles(out: Path, failing: list[str]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+def verdict(failing: list[str], caught_by: dict[str, int]) -> str:
+    """One progress word for a fault, with the oracles of the tests that caught it."""
+    if not failing:
+        return "qaforge missed"
+    return (
+        f"qaforge caught ({len(failing)}: "
+        + ", ".join(f"{k} {v}" for k, v in caught_by.items())
+        + ")"
+    )
+
+
 def baseline_pages(url: str) -> list[str]:
     return [u for u, s in crawl_links(url, max_pages=60).pages if s < 400]
 
@@ -173,17 +185,18 @@ def bench_demo(
                 suite_dir, app.url, sound_tests(passing, reruns), work / f"bug-{bug}"
             )
             base = baseline_detects(pages, healthy, app.url)
+        caught_by = oracles(work / "demo", failing)
         rows.append(
             {
                 "app": "demo",
                 "fault": bug,
                 "qaforge": failing,
-                "oracles": oracles(work / "demo", failing),
+                "oracles": caught_by,
                 "baseline": base,
                 "effect": BUGS[bug],
             }
         )
-        progress(f"demo {bug}: qaforge {'caught' if failing else 'missed'} ({len(failing)})")
+        progress(f"demo {bug}: {verdict(failing, caught_by)}")
     if settings is not None:
         record_mutation_score(settings, run_id, rows)
     return rows, {"app": "demo", "kept": len(passing), "healthy": reruns}
@@ -219,7 +232,9 @@ def bench_realapp(
     ]
     rows = []
     for fault in faults:
-        if realapp("inject", name, fault).returncode != 0:
+        injected = realapp("inject", name, fault)
+        if injected.returncode != 0:
+            progress(f"{name} {fault}: not injected ({injected.stderr.strip()[-200:]})")
             continue
         realapp("start", name)
         try:
@@ -230,16 +245,17 @@ def bench_realapp(
         finally:
             realapp("stop", name)
             realapp("restore", name)
+        caught_by = oracles(work / name, failing)
         rows.append(
             {
                 "app": name,
                 "fault": fault,
                 "qaforge": failing,
-                "oracles": oracles(work / name, failing),
+                "oracles": caught_by,
                 "baseline": base,
             }
         )
-        progress(f"{name} {fault}: qaforge {'caught' if failing else 'missed'} ({len(failing)})")
+        progress(f"{name} {fault}: {verdict(failing, caught_by)}")
     if settings is not None:
         record_mutation_score(settings, run_id, rows)
     return rows, {"app": name, "kept": len(passing), "healthy": reruns}
