@@ -20,6 +20,16 @@ pytestmark = pytest.mark.browser
 ROUND_TRIP = 'expect(page.get_by_text("qa-" + unique).first).to_be_visible()'
 
 
+def _tests_containing(suite: Path, code: str) -> list[str]:
+    """Ids of the generated tests whose own function body contains `code`."""
+    found = []
+    for t in load_suite(suite / "suite.json").tests:
+        body = (suite / t.file).read_text().split(f"def {t.function}(", 1)[1].split("\ndef ", 1)[0]
+        if code in body:
+            found.append(t.test_id)
+    return found
+
+
 def _outcomes(suite_dir: Path, test_ids: list[str], app: DemoApp, out: Path) -> dict[str, str]:
     suite = load_suite(suite_dir / "suite.json")
     suite.tests = [t for t in suite.tests if t.test_id in test_ids]
@@ -108,12 +118,7 @@ def test_counts_oracle_passes_on_the_healthy_shop_and_catches_a_count_off_by_one
     demo_credentials: None,
     tmp_path: Path,
 ) -> None:
-    tests = load_suite(suite / "suite.json").tests
-
-    def body(file: str, function: str) -> str:
-        return (suite / file).read_text().split(f"def {function}(", 1)[1].split("\ndef ", 1)[0]
-
-    counted = [t.test_id for t in tests if COUNT_CHECK in body(t.file, t.function)]
+    counted = _tests_containing(suite, COUNT_CHECK)
     # The admin's product list states how many products there are ("12 products").
     assert any("products" in t for t in counted), counted
     healthy = _outcomes(suite, counted, demo_app, tmp_path / "healthy")
@@ -136,11 +141,8 @@ def test_relations_oracle_passes_on_the_healthy_shop_and_catches_a_wrong_total(
 ) -> None:
     tests = load_suite(suite / "suite.json").tests
 
-    def body(file: str, function: str) -> str:
-        return (suite / file).read_text().split(f"def {function}(", 1)[1].split("\ndef ", 1)[0]
-
     # A test that puts an item in the cart and lands on it adds up the cart's lines.
-    summed = [t.test_id for t in tests if "sum(amounts(page," in body(t.file, t.function)]
+    summed = _tests_containing(suite, "sum(amounts(page,")
     assert summed, sorted(t.function for t in tests)
     healthy = _outcomes(suite, summed, demo_app, tmp_path / "healthy")
     assert all(v == TestOutcome.PASSED.value for v in healthy.values()), healthy
@@ -159,11 +161,8 @@ def test_filters_oracle_passes_on_the_healthy_shop_and_catches_an_ignored_filter
 ) -> None:
     tests = load_suite(suite / "suite.json").tests
 
-    def body(file: str, function: str) -> str:
-        return (suite / file).read_text().split(f"def {function}(", 1)[1].split("\ndef ", 1)[0]
-
     # The admin's "In stock" and "Backorder" links list only the products they name.
-    filtered = [t.test_id for t in tests if "has_not_text=" in body(t.file, t.function)]
+    filtered = _tests_containing(suite, "has_not_text=")
     assert any("in_stock" in t for t in filtered), sorted(t.function for t in tests)
     healthy = _outcomes(suite, filtered, demo_app, tmp_path / "healthy")
     assert all(v == TestOutcome.PASSED.value for v in healthy.values()), healthy
