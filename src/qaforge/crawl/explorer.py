@@ -44,6 +44,7 @@ from qaforge.crawl.forms import (
     rejection,
     submit_form,
 )
+from qaforge.crawl.modes import switches_mode
 from qaforge.crawl.observe import (
     Snapshot,
     resolve,
@@ -155,6 +156,9 @@ class Explorer:
         self.url_errors: dict[str, int] = {}
         self.template_urls: dict[str, set[str]] = {}
         self.done_signatures: set[tuple[str, str]] = set()
+        # States whose page depends on a client-side mode (`crawl/modes.py`): reached through
+        # a control that swapped the navigation, or from such a state.
+        self.mode_states: set[str] = set()
         self.stats = CrawlStats()
         self._frontier: list[_Work] = []
         self._landing_url = ""
@@ -387,9 +391,11 @@ class Explorer:
     def _push(self, work: _Work) -> None:
         heapq.heappush(self._frontier, work)
 
-    def _rank_link(self, url: str) -> int:
-        """`_NEW_PAGE` for the first link to a kind of page (its URL template), else `_AGAIN`."""
-        template = url_template(url)
+    def _rank_link(self, url: str, mode: bool = False) -> int:
+        """`_NEW_PAGE` for the first link to a kind of page (its URL template), else `_AGAIN`.
+
+        In a client-side mode the same URL may be another page: its first link there is new."""
+        template = ("mode|" if mode else "") + url_template(url)
         if template in self._linked_templates:
             return _AGAIN
         self._linked_templates.add(template)
@@ -426,6 +432,14 @@ class Explorer:
                 waiting = False
                 self._idle -= 1
             work = heapq.heappop(self._frontier)
+            # A client-side mode lives in the context's storage: work in a mode starts from a
+            # fresh context (its path switches the mode, as a test's would), and a context
+            # left in a mode is not used for anything else.
+            in_mode = work.state_id in self.mode_states
+            modes = len(self.mode_states)
+            if in_mode and ctx is not None:
+                await self._discard(session, ctx, page)
+                ctx, page = None, None
             for attempt in range(2):
                 try:
                     if ctx is None or page is None or page.is_closed():
@@ -473,6 +487,9 @@ class Explorer:
                         ctx = None
                     page = None
                     break
+            if (in_mode or len(self.mode_states) != modes) and ctx is not None:
+                await self._discard(session, ctx, page)
+                ctx, page = None, None
             if self.limits.action_delay_ms:
                 await asyncio.sleep(self.limits.action_delay_ms / 1000)
         if ctx is not None:
@@ -645,7 +662,7 @@ class Explorer:
             await self._record_new_state(page, obs, None, work.depth, action)
             return
         source = self.states[work.state_id]
-        if action.kind == ActionKind.CLICK and action.url:
+        if action.kind == ActionKind.CLICK and action.url and source.id not in self.mode_states:
             await self._follow_link(page, source, action, work.depth)
             return
         await self._reach(page, source)
@@ -777,8 +794,12 @@ class Explorer:
         reach_from: tuple[State, str] | None,
         depth: int,
         action: Action,
+        in_mode: bool = False,
     ) -> str | None:
-        """Observe the page as a state: new ones are revisited, recorded and expanded."""
+        """Observe the page as a state: new ones are revisited, recorded and expanded.
+
+        `in_mode`: the page shows a client-side mode (`crawl/modes.py`), so its URL alone does
+        not reproduce it; it is reached by replaying the path that switched the mode."""
         if obs.status is not None and obs.status >= 400:
             return None
         if not self.scope.allows_url(obs.url):
@@ -808,15 +829,20 @@ class Explorer:
             else:
                 src, tid = reach_from
                 # A URL reached by a plain GET reproduces the state; others need the path.
-                if action.kind in (ActionKind.GOTO,) or (
-                    action.kind == ActionKind.CLICK
-                    and normalize_url(obs.url) != normalize_url(src.url)
+                if not in_mode and (
+                    action.kind in (ActionKind.GOTO,)
+                    or (
+                        action.kind == ActionKind.CLICK
+                        and normalize_url(obs.url) != normalize_url(src.url)
+                    )
                 ):
                     state.reach_url = normalize_url(obs.url)
                 else:
                     state.reach_url = None
                     state.reach_path = [*src.reach_path, tid] if not src.reach_url else [tid]
             self.states[state.id] = state
+            if in_mode and not state.reach_url:
+                self.mode_states.add(state.id)
             self.template_urls.setdefault(template, set()).add(normalize_url(obs.url))
             if state.reach_url:
                 self.url_state.setdefault(state.reach_url, state.id)
@@ -924,9 +950,16 @@ class Explorer:
             return []
         out: list[_Work] = []
         template = state.url_template
+        if state.id in self.mode_states:
+            # Its controls are another mode's: not the ones already queued on this template.
+            template = "mode|" + template
         in_dialog = snap.dialog_open
-        # On the app's settings the crawl follows links and tabs but changes nothing.
-        may_press = self.scope.may_press_on(_content_headings(state))
+        # On the app's settings the crawl follows links and tabs but changes nothing; in a
+        # client-side mode it follows where the mode leads (the controls are the other
+        # mode's, already queued).
+        may_press = self.scope.may_press_on(_content_headings(state)) and not template.startswith(
+            "mode|"
+        )
         for el in state.elements:
             if in_dialog and not el.attributes.get("in-dialog"):
                 continue
@@ -972,8 +1005,11 @@ class Explorer:
                         )
                     )
                     continue
+                in_mode = template.startswith("mode|")
+                if in_mode and el.best_locator() is None:
+                    continue  # followed by a click in its mode, so it needs a locator
                 action = Action(kind=ActionKind.CLICK, element_id=el.id, url=url, label=el.name)
-                rank = self._rank_link(url)
+                rank = self._rank_link(url, in_mode)
             elif (
                 el.role in _CLICKABLE
                 and el.attributes.get("type") != "submit"
@@ -1148,7 +1184,16 @@ class Explorer:
         for failed in obs.failed:
             self._finding("request-failed", source.url, failed)
         if outcome in (Outcome.NAVIGATED, Outcome.DOM_CHANGED):
-            known = self.url_state.get(normalize_url(obs.url)) if moved else None
+            in_mode = action.kind == ActionKind.CLICK and (
+                source.id in self.mode_states
+                or (
+                    outcome == Outcome.DOM_CHANGED
+                    and after is not None
+                    and switches_mode(source.elements, after.elements)
+                )
+            )
+            # In a mode, a known URL may show another page: only its fingerprint tells.
+            known = self.url_state.get(normalize_url(obs.url)) if moved and not in_mode else None
             if after is not None and after.fingerprint in self.states:
                 transition.target = after.fingerprint
                 if outcome == Outcome.DOM_CHANGED and action.kind != ActionKind.FILL_SUBMIT:
@@ -1157,7 +1202,7 @@ class Explorer:
                 transition.target = known
             else:
                 transition.target = await self._record_new_state(
-                    page, obs, (source, tid), depth, action
+                    page, obs, (source, tid), depth, action, in_mode
                 )
         elif outcome == Outcome.NO_CHANGE:
             transition.target = source.id

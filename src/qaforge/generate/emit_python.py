@@ -17,9 +17,11 @@ from qaforge.generate.strategy import Strategy
 from qaforge.models import ROWS_SCOPE, Locator, LocatorStrategy, Scenario, Step, StepKind
 
 # Rows of a data table or grid, leaving out tables inside navigation (Django's sidebar).
+# Visible ones only, as the crawl counted them: Django's add forms keep hidden template rows
+# among the inline rows, and `nth(4)` landed on one ("expected to be visible: hidden").
 DATA_ROWS = (
     ":is(table, [role=grid], [role=table]):not(:is(nav, aside, header, footer) *) "
-    ":is(tr, [role=row]):has(td, [role=cell], [role=gridcell])"
+    ":is(tr, [role=row]):has(td, [role=cell], [role=gridcell]):visible"
 )
 
 
