@@ -26,6 +26,7 @@ from qaforge.crawl.deadline import BrowserTimeout, quietly, within
 HERE = Path(__file__).parent
 SETTLE_JS = (HERE / "settle.js").read_text(encoding="utf-8")
 SNAPSHOT_JS = (HERE / "snapshot.js").read_text(encoding="utf-8")
+_ROWS_PENDING_JS = (HERE / "rows_pending.js").read_text(encoding="utf-8").strip()
 _BLOCKED = {"image", "font", "media"}
 # How long closing a page, a context or the browser may take before it is given up on (a
 # renderer spinning in `while (true) {}` can ignore a polite close).
@@ -140,14 +141,49 @@ async def _block_media(route: Route) -> None:
         await route.continue_()
 
 
-async def settle(page: Page, quiet_ms: int = 120, max_ms: int = 2500) -> bool:
-    """Wait until no fetch/XHR is in flight and the DOM has been quiet for `quiet_ms`; whether
-    it got there (False: a live page, such as a ticking clock or a poll)."""
+# How long a page with an empty data grid is given to fill it. Bounded: a list that is really
+# empty costs this once per visit, and the explorer stops waiting on a template once it saw
+# the wait go unrewarded.
+ROWS_WAIT_MS = 5000
+
+
+async def settle(
+    page: Page, quiet_ms: int = 120, max_ms: int = 2500, rows_ms: int = ROWS_WAIT_MS
+) -> bool:
+    """Wait until no fetch/XHR is in flight and the DOM has been quiet for `quiet_ms`, and a
+    data grid that shows only its headers has had up to `rows_ms` to fill; whether the DOM
+    got quiet (False: a live page, such as a ticking clock or a poll)."""
     # A page that never settles is still observable, so not settling is no error.
     try:
-        return await within(_settled(page, quiet_ms, max_ms), max_ms / 1000 + 2, "the page")
+        quiet = await within(_settled(page, quiet_ms, max_ms), max_ms / 1000 + 2, "the page")
     except BrowserTimeout:
         return False
+    if rows_ms > 0:
+        await rows_arrived(page, rows_ms)
+    return quiet
+
+
+async def rows_arrived(page: Page, max_ms: int) -> bool:
+    """Whether every visible data grid shows data rows, after waiting up to `max_ms` for an
+    empty one to fill (then the page is settled again, since rows bring their own fetches)."""
+    try:
+        pending = await within(page.evaluate(_ROWS_PENDING_JS), 5, "the page")
+        if not pending:
+            return True
+        await within(
+            page.wait_for_function(f"() => !({_ROWS_PENDING_JS})()", timeout=max_ms, polling=100),
+            max_ms / 1000 + 2,
+            "the page",
+        )
+    except BrowserTimeout:
+        return False
+    except PlaywrightError as exc:
+        if is_crash(exc):
+            raise
+        return False
+    with contextlib.suppress(BrowserTimeout):
+        await within(_settled(page, 120, 2500), 4.5, "the page")
+    return True
 
 
 async def _settled(page: Page, quiet_ms: int, max_ms: int) -> bool:

@@ -32,7 +32,14 @@ from qaforge.crawl.auth import (
     resolve_ref,
     still_on_login,
 )
-from qaforge.crawl.browser import CLOSE_TIMEOUT_S, BrowserSession, is_crash, settle
+from qaforge.crawl.browser import (
+    CLOSE_TIMEOUT_S,
+    ROWS_WAIT_MS,
+    BrowserSession,
+    is_crash,
+    rows_arrived,
+    settle,
+)
 from qaforge.crawl.deadline import BrowserTimeout, quietly, within
 from qaforge.crawl.forms import (
     can_submit,
@@ -159,6 +166,8 @@ class Explorer:
         # States whose page depends on a client-side mode (`crawl/modes.py`): reached through
         # a control that swapped the navigation, or from such a state.
         self.mode_states: set[str] = set()
+        # Templates whose empty data grid stayed empty through a wait: not waited on again.
+        self._rowless: set[str] = set()
         self.stats = CrawlStats()
         self._frontier: list[_Work] = []
         self._landing_url = ""
@@ -622,10 +631,18 @@ class Explorer:
         """Load `url`: its status, and whether the page is live (its DOM never settled)."""
         started = time.monotonic()
         resp = await page.goto(url, wait_until="domcontentloaded")
-        live = not await settle(page)
+        live = not await self._settle(page)
         if not live:  # a live page's time is the settle cap, not the app's speed
             self._ready_s.append(time.monotonic() - started)
         return (resp.status if resp is not None else None), live
+
+    async def _settle(self, page: Page) -> bool:
+        """Settle the page and give an empty data grid time to fill; whether the DOM got quiet."""
+        quiet = await settle(page, rows_ms=0)
+        template = url_template(page.url)
+        if template not in self._rowless and not await rows_arrived(page, ROWS_WAIT_MS):
+            self._rowless.add(template)
+        return quiet
 
     async def _reach(self, page: Page, state: State, linger_s: float = 0.0) -> bool:
         """Bring `page` to `state`, by URL or by replaying its path; whether the page is live.
@@ -780,7 +797,7 @@ class Explorer:
                 else:
                     await target.click(timeout=_ACTION_TIMEOUT_MS, no_wait_after=True)
                 await _wait_after(page, url_before)
-            await settle(page)
+            await self._settle(page)
         finally:
             page.remove_listener("response", on_doc)
         return statuses[-1] if statuses else None
@@ -949,17 +966,14 @@ class Explorer:
         if depth >= self.limits.max_depth:
             return []
         out: list[_Work] = []
-        template = state.url_template
-        if state.id in self.mode_states:
-            # Its controls are another mode's: not the ones already queued on this template.
-            template = "mode|" + template
+        in_mode = state.id in self.mode_states
+        # A mode state's controls are another mode's: not the ones queued on this template.
+        template = ("mode|" if in_mode else "") + state.url_template
         in_dialog = snap.dialog_open
         # On the app's settings the crawl follows links and tabs but changes nothing; in a
         # client-side mode it follows where the mode leads (the controls are the other
         # mode's, already queued).
-        may_press = self.scope.may_press_on(_content_headings(state)) and not template.startswith(
-            "mode|"
-        )
+        may_press = self.scope.may_press_on(_content_headings(state)) and not in_mode
         for el in state.elements:
             if in_dialog and not el.attributes.get("in-dialog"):
                 continue
@@ -1005,7 +1019,6 @@ class Explorer:
                         )
                     )
                     continue
-                in_mode = template.startswith("mode|")
                 if in_mode and el.best_locator() is None:
                     continue  # followed by a click in its mode, so it needs a locator
                 action = Action(kind=ActionKind.CLICK, element_id=el.id, url=url, label=el.name)
@@ -1117,7 +1130,7 @@ class Explorer:
                     # landed late): read the page it became. Without this, a saved form's
                     # success page was never seen and no round trip asserted.
                     await quietly(page.wait_for_load_state("domcontentloaded"), 10)
-                    await settle(page)
+                    await self._settle(page)
         if obs.status is not None and obs.status >= 400:
             outcome = Outcome.ERROR
         elif moved:
