@@ -1,17 +1,13 @@
-"""Fixtures: the demo shop crawled once per test session (with its login)."""
+"""Fixtures: the demo shop's target and its crawled model (with its login)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
-from qaforge.agents.tasks import CrawlLimits
-from qaforge.config import Settings
-from qaforge.crawl.explorer import Explorer
-from qaforge.demoapp.launcher import DemoApp
 from qaforge.models import AppModel, Auth, Target
+from qaforge.orchestrate.request import RunOutcome
 
 
 def demo_target(url: str) -> Target:
@@ -36,15 +32,13 @@ def demo_credentials() -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_model_path(
-    demo_app: DemoApp, demo_credentials: None, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """model.json of a crawl of the healthy demo shop (made once per session)."""
-    out = tmp_path_factory.mktemp("demo-crawl")
-    explorer = Explorer(Settings(home=out / "home"), demo_target(demo_app.url), CrawlLimits())
-    model = asyncio.run(explorer.run())
-    path = out / "model.json"
-    model.save(path)
+def demo_model_path(demo_run: RunOutcome) -> Path:
+    """model.json of a crawl of the healthy demo shop: the one `demo_run` made.
+
+    The pipeline's crawl is `Explorer(settings, demo_target(url), CrawlLimits())`, the crawl
+    these tests read; taking it from the run saves a second crawl of the shop per session."""
+    path = Path(demo_run.summary["artifacts"]["summary"]).parent / "model.json"
+    assert path.is_file(), f"the demo run wrote no model.json: {demo_run.summary['artifacts']}"
     return path
 
 

@@ -153,10 +153,21 @@ async def execute_suite(
     # An old generated conftest skips what quarantine.json lists: keep it out of its sight.
     quarantine.hide_from_legacy_conftest(suite_dir)
     try:
-        for i in range(max(1, runs)):
+        passes = max(1, runs)
+        for i in range(passes):
+            # A failure's trace and screenshot are read from the last run that failed it (the
+            # last pass, or the last retry of a test that changed outcome): only those record.
             done.append(
                 await run_pytest(
-                    suite_dir, base_url, out_dir, settings, i, None, workers, test_timeout_s
+                    suite_dir,
+                    base_url,
+                    out_dir,
+                    settings,
+                    i,
+                    None,
+                    workers,
+                    test_timeout_s,
+                    artifacts=i == passes - 1,
                 )
             )
         if not any(r.cases for r in done):

@@ -66,8 +66,13 @@ async def run_pytest(
     select: list[str] | None = None,
     workers: int = 2,
     test_timeout_s: float = 60.0,
+    artifacts: bool = True,
 ) -> PytestRun:
-    """Run the suite (or the `select`ed test ids) once; JUnit and traces go under `out_dir`."""
+    """Run the suite (or the `select`ed test ids) once; JUnit and traces go under `out_dir`.
+
+    Without `artifacts` no trace is recorded and no screenshot taken: a run whose failures are
+    read from a later run need not pay for them (tracing every test is a good part of its time).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     junit = out_dir / f"pytest-run{run_index}.xml"
     events = out_dir / f"events-run{run_index}.jsonl"
@@ -82,8 +87,8 @@ async def run_pytest(
         "-p",
         "no:cacheprovider",
         f"--junitxml={junit}",
-        "--tracing=retain-on-failure",
-        "--screenshot=only-on-failure",
+        f"--tracing={'retain-on-failure' if artifacts else 'off'}",
+        f"--screenshot={'only-on-failure' if artifacts else 'off'}",
         f"--output={out_dir / f'artifacts-run{run_index}'}",
         f"--timeout={int(test_timeout_s)}",
         f"--base-url={base_url}",

@@ -82,3 +82,11 @@ def test_each_failure_class_and_flake_detection(
     assert flaky.outcome == TestOutcome.QUARANTINED and flaky.runs == ["passed", "failed"]
     quarantine = json.loads((tmp_path / "suite" / "quarantine.json").read_text())
     assert [q["test_id"] for q in quarantine] == ["test_fixture.py::test_flaky_deal"]
+    # A failure's trace and screenshot come from the last pass; the first records none.
+    out = tmp_path / "out"
+    assert not list((out / "artifacts-run0").rglob("trace.zip")), "run 0 recorded traces"
+    assert not list((out / "artifacts-run0").rglob("*.png")), "run 0 took screenshots"
+    broken = by["test_broken_locator"]
+    for artifact in (broken.trace, broken.screenshot):
+        assert artifact and Path(artifact).is_relative_to(out / "artifacts-run1"), broken
+        assert Path(artifact).stat().st_size > 0
