@@ -38,6 +38,7 @@ test: install services lint typecheck pytest
 bench: install services
 	$(PY) benchmarks/crawl.py
 	$(PY) benchmarks/faults.py
+	$(PY) benchmarks/coverage.py
 	$(PY) benchmarks/bus.py
 
 # The installed qaforge against the demo shop and every app of ../shared/realapps.

@@ -59,8 +59,11 @@ def crawl_links(
     auth: tuple[str, str] | None = None,
     cookies: dict[str, str] | None = None,
     exclude: str = r"logout|log-out|signout|delete",
+    fetches: int = 1,
 ) -> BaselineResult:
-    """Breadth-first over same-origin links; returns each page fetched with its status."""
+    """Breadth-first over same-origin links; returns each page fetched with its status.
+
+    `fetches` > 1 requests every page that many times (a crawler checking it answers the same)."""
     t0 = time.monotonic()
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(start))
     seen = {urldefrag(start)[0]}
@@ -72,6 +75,8 @@ def crawl_links(
             url = queue.popleft()
             try:
                 r = client.get(url)
+                for _ in range(fetches - 1):
+                    client.get(url)
             except httpx.HTTPError:
                 result.pages.append((url, 599))
                 continue
