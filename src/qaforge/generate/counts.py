@@ -47,10 +47,35 @@ def count_pattern(text: str) -> str | None:
         return None
     n, noun = found
     words = noun.split()
-    # "1 row" becomes "2 rows": the last word may gain or lose its plural s.
-    last = re.escape(words[-1].removesuffix("s")) + "s?"
+    # "1 row" becomes "2 rows", and "1 entry" "2 entries": the last word in either number.
+    last = "(?:" + "|".join(re.escape(w) for w in noun_forms(words[-1])) + ")"
     nouns = r"\s+".join([*(re.escape(w) for w in words[:-1]), last])
     return rf"^\W*{at_least(n)}\s+{nouns}\W*$"
+
+
+_SIBILANT = ("s", "x", "z", "ch", "sh")
+
+
+def noun_forms(word: str) -> tuple[str, str]:
+    """An English count noun in the singular and the plural, from either ("entries" →
+    entry, entries; "box" → box, boxes; "rows" → row, rows)."""
+    low = word.lower()
+    if low.endswith("ies") and len(word) > 3:
+        singular = word[:-3] + ("Y" if word[-3].isupper() else "y")
+    elif low.endswith(tuple(e + "es" for e in _SIBILANT)):
+        singular = word[:-2]
+    elif low.endswith("s") and not low.endswith("ss"):
+        singular = word[:-1]
+    else:
+        singular = word
+    low = singular.lower()
+    if low.endswith("y") and len(low) > 1 and low[-2] not in "aeiou":
+        plural = singular[:-1] + ("IES" if singular.isupper() else "ies")
+    elif low.endswith(_SIBILANT):
+        plural = singular + ("ES" if singular.isupper() else "es")
+    else:
+        plural = singular + ("S" if singular.isupper() else "s")
+    return singular, plural
 
 
 def count_phrase(text: str) -> str:

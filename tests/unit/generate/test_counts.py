@@ -8,7 +8,7 @@ import re
 import pytest
 
 from qaforge.crawl.stability import count_of, mark_unstable
-from qaforge.generate.counts import at_least, count_pattern, count_phrase
+from qaforge.generate.counts import at_least, count_pattern, count_phrase, noun_forms
 from qaforge.generate.emit_python import PythonEmitter
 from qaforge.generate.emit_typescript import TypeScriptEmitter
 from qaforge.generate.locators import LocatorChooser
@@ -46,8 +46,32 @@ def test_a_count_pattern_allows_more_and_a_plural() -> None:
     pattern = re.compile(count_pattern("200 rows") or "")
     assert pattern.match("201 rows") and not pattern.match("199 rows")
     assert count_pattern("just text") is None
+    # Django's history says "1 entry", then "2 entries" once a test has edited the object.
+    pattern = re.compile(count_pattern("1 entry") or "")
+    assert pattern.match("1 entry") and pattern.match("2 entries")
+    assert not pattern.match("2 entrys") and not pattern.match("0 entries")
+    pattern = re.compile(count_pattern("3 boxes") or "")
+    assert pattern.match("4 boxes") and not pattern.match("2 boxes")
     # Only digits, letters and single spaces reach a comment in the generated code.
     assert count_phrase("8\tbooks\n") == "8 books"
+
+
+@pytest.mark.parametrize(
+    ("word", "forms"),
+    [
+        ("row", ("row", "rows")),
+        ("rows", ("row", "rows")),
+        ("entry", ("entry", "entries")),
+        ("entries", ("entry", "entries")),
+        ("day", ("day", "days")),
+        ("box", ("box", "boxes")),
+        ("matches", ("match", "matches")),
+        ("class", ("class", "classes")),
+        ("ITEMS", ("ITEM", "ITEMS")),
+    ],
+)
+def test_noun_forms_give_the_singular_and_the_plural(word: str, forms: tuple[str, str]) -> None:
+    assert noun_forms(word) == forms
 
 
 def _model(counts: list[str]) -> AppModel:
