@@ -210,3 +210,62 @@ def test_a_retry_has_its_own_signature() -> None:
         a.signature()
         == Action(kind=ActionKind.FILL_SUBMIT, form_id="f", variant="valid").signature()
     )
+
+
+def _changelist(row_locators: bool) -> AppModel:
+    """Django's changelist: an action form whose row checkboxes share one name and are
+    labelled by their row's data; the crawl checked them and submitted "Go"."""
+    rows = [
+        Element(
+            id=f"r{i}",
+            role="checkbox",
+            name=f"Select this object for an action - qa-{i}",
+            locators=[_el(f"r{i}", "checkbox", f"row {i}").locators[0]] if row_locators else [],
+        )
+        for i in range(2)
+    ]
+    form = Form(
+        id="f",
+        fields=[
+            FormField(name="action", element_id="a", type="select", options=["", "delete"]),
+            *(FormField(name="_selected_action", element_id=r.id, type="checkbox") for r in rows),
+        ],
+        submit="s",
+    )
+    state = State(
+        id="list",
+        url="http://x/authors/",
+        url_template="/authors/",
+        reach_url="http://x/authors/",
+        elements=[_el("a", "combobox", "Action"), *rows, _el("s", "button", "Go")],
+        forms=[form],
+        stable_texts=["Select author to change"],
+    )
+    after = state.model_copy(update={"id": "after", "reach_url": None})
+    after.stable_texts = [*state.stable_texts, "No action selected."]
+    go = Transition(
+        id="t1",
+        source="list",
+        target="after",
+        action=Action(
+            kind=ActionKind.FILL_SUBMIT,
+            form_id="f",
+            element_id="s",
+            values={"action": "", "_selected_action": "on"},
+            variant="valid",
+            label="Go (valid)",
+        ),
+        outcome=Outcome.DOM_CHANGED,
+        target_url="http://x/authors/",
+        appeared_texts=["No action selected."],
+    )
+    return AppModel(target=Target(url="http://x/"), states=[state, after], transitions=[go])
+
+
+def test_a_submission_the_test_cannot_repeat_is_not_a_scenario() -> None:
+    """The crawl checked rows the test cannot find: the test would send something else and
+    see another message ("Items must be selected"), a false alarm on a healthy app."""
+    assert not [s for s in derive_scenarios(_changelist(row_locators=False)) if "form" in s.title]
+    # With locators for its rows the same submission is repeated, rows checked.
+    [valid] = [s for s in derive_scenarios(_changelist(row_locators=True)) if "form" in s.title]
+    assert [s.kind for s in valid.steps].count(StepKind.CHECK) == 2
