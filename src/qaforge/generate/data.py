@@ -159,8 +159,8 @@ def _number(field: FormField) -> str:
     return str(int(value)) if value == value.to_integral_value() else str(value)
 
 
-# An option a crawl must never choose for "valid data": Django's change-list action select
-# offers "delete_selected" as its first real option.
+# An option a crawl must never choose, or a box it must never check, for "valid data":
+# Django's change-list action select offers "delete_selected" as its first real option.
 _DESTRUCTIVE_OPTION = re.compile(r"delete|remove|destroy|purge|erase|drop", re.I)
 
 
@@ -210,7 +210,10 @@ def valid_value(field: FormField, unique: str = "run") -> str:
     if kind in {"select", "radio"}:
         return _pick_option(field)
     if kind == "checkbox":
-        return "on"
+        # Django's inline rows carry a "Delete?" box (`book_set-0-DELETE`): checked, a "valid"
+        # save deleted a book that later tests still opened.
+        destructive = _DESTRUCTIVE_OPTION.search(f"{field.name} {field.label}")
+        return "" if destructive and not field.required else "on"
     return _fit_length(values.get(kind, values["text"]), field)
 
 

@@ -86,6 +86,10 @@ def test_valid_data_never_picks_a_destructive_option() -> None:
     assert valid_value(action) == "export"
     only = FormField(name="action", type="select", options=["", "delete_selected"])
     assert valid_value(only) == ""
+    # An inline row's "Delete?" box stays unchecked; other boxes are checked.
+    assert valid_value(FormField(name="book_set-0-DELETE", type="checkbox", label="Delete?")) == ""
+    assert valid_value(FormField(name="remove", type="checkbox", label="Remove photo")) == ""
+    assert valid_value(FormField(name="in_stock", type="checkbox", label="In stock")) == "on"
 
 
 def _el(eid: str, role: str, name: str) -> Element:
