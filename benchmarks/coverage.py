@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,13 @@ from benchmarks.baseline import crawl_links
 from benchmarks.realapps import (
     DEV_QAFORGE,
     WHEEL_QAFORGE,
+    Started,
     clean_env,
     kill_group,
     login_args,
     realapp,
+    start_realapp,
+    stop_app,
 )
 
 
@@ -123,24 +127,19 @@ def naive_crawl(base: str, info: dict[str, Any] | None, pages: int) -> dict[str,
 
 
 class Server:
-    """One fresh server of a realapp, with or without coverage."""
+    """One fresh server of a realapp, with or without coverage (the gauntlet's start/stop)."""
 
     def __init__(self, name: str, env: dict[str, str], coverage: bool) -> None:
         self.name, self.env, self.coverage = name, env, coverage
-        self.info: dict[str, Any] = {}
+        self.app: Started | None = None
 
-    def __enter__(self) -> Server:
-        realapp("restore", self.name, env=self.env, timeout=120)
-        args = ["start", self.name] + (["--coverage"] if self.coverage else [])
-        out = realapp(*args, env=self.env)
-        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-        if out.returncode != 0 or not lines:
-            raise RuntimeError(f"realapp.py start {self.name}: {out.stderr.strip()[-300:]}")
-        self.info = json.loads(lines[-1])
-        return self
+    def __enter__(self) -> Started:
+        self.app = start_realapp(self.name, self.env, self.coverage)
+        return self.app
 
     def __exit__(self, *exc: object) -> None:
-        realapp("stop", self.name, env=self.env, timeout=120)
+        if self.app is not None:
+            stop_app(self.app, self.env)
 
     def total(self) -> float:
         """The coverage of the app's code so far (call after the server stopped)."""
@@ -150,11 +149,14 @@ class Server:
         return float(out.stdout.strip().splitlines()[-1])
 
 
-def measured(name: str, env: dict[str, str], work: Any) -> float:
+Work = Callable[[str, dict[str, Any] | None], object]
+
+
+def measured(name: str, env: dict[str, str], work: Work) -> float:
     """Coverage of one fresh server while `work(url, login)` runs against it."""
     server = Server(name, env, coverage=True)
-    with server:
-        work(server.info["url"], server.info.get("login"))
+    with server as app:
+        work(app.url, app.login)
     return server.total()
 
 
@@ -190,9 +192,9 @@ def bench_app(
     out.parent.mkdir(parents=True, exist_ok=True)
     env = clean_env(qaforge, work / name / "home")
     t0 = time.monotonic()
-    with Server(name, renv, coverage=False) as server:
-        extra, note = login_args(server.info.get("login"), env)
-        cmd = [str(qaforge), "run", server.info["url"], "--out", str(out), "--json", "--no-pdf"]
+    with Server(name, renv, coverage=False) as app:
+        extra, note = login_args(app.login, env)
+        cmd = [str(qaforge), "run", app.url, "--out", str(out), "--json", "--no-pdf"]
         cmd += ["--time-budget", f"{budget:g}", "--app", f"coverage-{name}", *extra]
         code, _ = run_cmd(cmd, env, out.parent, budget + 1500)
     row["generate_wall_s"] = round(time.monotonic() - t0, 1)

@@ -119,9 +119,9 @@ def start_demo(qaforge: Path, env: dict[str, str], log: Path) -> Started:
     raise AppError(f"qaforge demo-app did not listen on port {port} within 60 s")
 
 
-def start_realapp(name: str, env: dict[str, str]) -> Started:
+def start_realapp(name: str, env: dict[str, str], coverage: bool = False) -> Started:
     realapp("restore", name, env=env, timeout=120)
-    out = realapp("start", name, env=env)
+    out = realapp("start", name, *(["--coverage"] if coverage else []), env=env)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if out.returncode != 0 or not lines:
         tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or [f"exit {out.returncode}"]

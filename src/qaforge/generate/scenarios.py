@@ -254,7 +254,9 @@ class Requirements:
                     ),
                     None,
                 )
-                if el is not None and el.best_locator():
+                if el is not None:
+                    if el.best_locator() is None:
+                        return []  # chosen by the crawl, not findable by the test
                     steps.append(self.element_step(StepKind.CHECK, el))
                 continue
             el = state.element(f.element_id or "")
