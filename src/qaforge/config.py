@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     test_workers: int = Field(default=2, ge=1, le=16)
     action_delay_ms: int = Field(default=0, ge=0)
     page_timeout_ms: int = Field(default=15_000, ge=1000)
+    # The share of read-only tests the passes after the first re-run (see execute/recheck.py);
+    # 1.0 re-runs the whole suite every pass.
+    recheck_sample: float = Field(default=0.34, ge=0.0, le=1.0)
 
     @classmethod
     def settings_customise_sources(

@@ -492,6 +492,8 @@ class RunResults(_Model):
     runs: int = 0
     duration_s: float = 0.0
     junit: str | None = None
+    # Which tests the passes after the first re-ran, in words (execute/recheck.py).
+    recheck: str = ""
 
     def counts(self) -> dict[str, int]:
         out = {o.value: 0 for o in TestOutcome}

@@ -50,6 +50,21 @@ def test_summary_has_every_key_and_the_figures_we_promise(demo_run: RunOutcome) 
     denominator = t["generated"] - t["app_defects"] - t["quarantined"]
     assert t["passed"] / denominator >= 0.95
     assert t["flaky"] == t["quarantined"]  # every flaky test was quarantined
+    # The second pass re-ran what can differ and a sample of the read-only tests, and says so.
+    assert re.fullmatch(
+        r"the passes after the first re-ran \d+ of \d+ tests: .* only read pages .*", s["recheck"]
+    ), s["recheck"]
+    assert f"Reruns: {s['recheck']}." in Path(s["artifacts"]["report_md"]).read_text()
+    out = Path(demo_run.summary_path).parent
+    suite = json.loads((Path(s["artifacts"]["tests_dir"]) / "suite.json").read_text())
+    runs = {
+        r["test_id"]: r["runs"]
+        for r in json.loads((out / "results.json").read_text())["results"]
+    }
+    kinds = {g["test_id"]: g["kind"] for g in suite["tests"]}
+    forms = [t for t, k in kinds.items() if k == "form-valid"]
+    assert forms and all(len(runs[t]) == 2 for t in forms), "a form test was not re-run"
+    assert any(len(runs[t]) == 1 for t, k in kinds.items() if k == "page-loads")
     kinds = {(f["kind"], f["where"].rsplit("/", 1)[-1]) for f in s["findings"]}
     assert ("broken-link", "about") in kinds and ("console-error", "reviews") in kinds
     assert demo_run.exit_code == 1  # deliberate defects

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Collection
 from pathlib import Path
 
 from qaforge.config import Settings
 from qaforge.errors import UserError
 from qaforge.execute import quarantine
 from qaforge.execute.classify import classify
+from qaforge.execute.recheck import Recheck, recheck_selection
 from qaforge.execute.runner import CaseResult, PytestRun, run_pytest
 from qaforge.generate.conftest_py import CONFIG_MARKER
 from qaforge.models import GeneratedTest, RunResults, TestOutcome, TestResult, TestSuite
@@ -56,18 +59,31 @@ def _classified(
     res.screenshot = _artifact(out_dir, run_index, gt.test_id, ".png")
 
 
+def _seen(
+    test_id: str, runs: list[PytestRun], rechecked: Collection[str] | None
+) -> list[CaseResult | None]:
+    """The test's case in each run that was meant to run it (None: it went missing)."""
+    return [
+        r.cases.get(test_id)
+        for i, r in enumerate(runs)
+        if i == 0 or rechecked is None or test_id in rechecked
+    ]
+
+
 def combine(
     suite: TestSuite,
     runs: list[PytestRun],
     out_dir: Path,
     retries: list[PytestRun] | None = None,
     retried: set[str] | None = None,
+    rechecked: Collection[str] | None = None,
 ) -> tuple[list[TestResult], dict[str, str]]:
     """One result per test from several runs (quarantine is applied afterwards).
 
-    A test whose outcome differed between `runs` is judged by its `retries` (runs of the
-    differing tests only; `retried` says which, by default every test they hold): all passed →
-    PASSED, "passed on retry"; all failed → a classified failure; else FLAKY, and it is in the
+    The runs after the first hold only the `rechecked` tests when that is given (every test
+    otherwise). A test whose outcome differed between `runs` is judged by its `retries` (runs of
+    the differing tests only; `retried` says which, by default every test they hold): all passed
+    → PASSED, "passed on retry"; all failed → a classified failure; else FLAKY, and it is in the
     returned dict with why. Without retries a differing test is FLAKY."""
     retries = retries or []
     if retried is None:
@@ -75,9 +91,9 @@ def combine(
     results: list[TestResult] = []
     flaky: dict[str, str] = {}
     for gt in suite.tests:
-        seen = [r.cases.get(gt.test_id) for r in runs]
+        seen = _seen(gt.test_id, runs, rechecked)
         outcomes = _outcomes(seen)
-        duration = sum(c.duration_s for c in seen if c) / max(1, len(runs))
+        duration = sum(c.duration_s for c in seen if c) / max(1, len(seen))
         server = [e for r in runs for e in r.server_errors.get(gt.test_id, [])]
         res = TestResult(
             test_id=gt.test_id,
@@ -126,9 +142,11 @@ def _missing_configuration(run: PytestRun) -> str:
     return ""
 
 
-def differing(runs: list[PytestRun], test_ids: list[str]) -> list[str]:
-    """The tests whose outcome was not the same in every run."""
-    return [t for t in test_ids if len(set(_outcomes([r.cases.get(t) for r in runs]))) > 1]
+def differing(
+    runs: list[PytestRun], test_ids: list[str], rechecked: Collection[str] | None = None
+) -> list[str]:
+    """The tests whose outcome was not the same in every run that ran them."""
+    return [t for t in test_ids if len(set(_outcomes(_seen(t, runs, rechecked)))) > 1]
 
 
 async def execute_suite(
@@ -139,8 +157,10 @@ async def execute_suite(
     runs: int = 2,
     workers: int = 2,
     test_timeout_s: float = 60.0,
+    recheck_salt: str | None = None,
 ) -> RunResults:
-    """Run the suite `runs` times; retry the tests whose outcome differed; quarantine the ones
+    """Run the suite, then `runs - 1` more passes of the tests `recheck_selection` picks
+    (`recheck_salt` fixes its draw); retry the tests whose outcome differed; quarantine the ones
     still flaky; classify the failures. Quarantined tests run and are reported like any other;
     they are released after consecutive passing executions (see `quarantine`)."""
     suite = load_suite(suite_path)
@@ -150,13 +170,21 @@ async def execute_suite(
     done: list[PytestRun] = []
     retries: list[PytestRun] = []
     retried: list[str] = []
+    recheck: Recheck | None = None
+    select = {
+        t.test_id: f"{t.file}::{t.function}" if t.file and t.function else t.test_id
+        for t in suite.tests
+    }
     # An old generated conftest skips what quarantine.json lists: keep it out of its sight.
     quarantine.hide_from_legacy_conftest(suite_dir)
     try:
         passes = max(1, runs)
         for i in range(passes):
+            if recheck is not None and not recheck.tests:
+                break
             # A failure's trace and screenshot are read from the last run that failed it (the
             # last pass, or the last retry of a test that changed outcome): only those record.
+            # Every test that failed the first pass is in the later ones, so they suffice.
             done.append(
                 await run_pytest(
                     suite_dir,
@@ -164,25 +192,31 @@ async def execute_suite(
                     out_dir,
                     settings,
                     i,
-                    None,
+                    None if recheck is None else [select[t] for t in sorted(recheck.tests)],
                     workers,
                     test_timeout_s,
                     artifacts=i == passes - 1,
                 )
             )
-        if not any(r.cases for r in done):
-            tail = done[-1].output.strip().splitlines()[-5:]
-            raise SuiteCannotRun("pytest ran no test: " + " | ".join(tail))
-        missing = _missing_configuration(done[0])
-        if missing:
-            raise SuiteCannotRun(f"the suite cannot run: {missing}")
+            if i == 0:
+                if not done[0].cases:
+                    tail = done[0].output.strip().splitlines()[-5:]
+                    raise SuiteCannotRun("pytest ran no test: " + " | ".join(tail))
+                missing = _missing_configuration(done[0])
+                if missing:
+                    raise SuiteCannotRun(f"the suite cannot run: {missing}")
+                if passes > 1:
+                    recheck = recheck_selection(
+                        suite,
+                        done[0],
+                        entries,
+                        settings.recheck_sample,
+                        recheck_salt if recheck_salt is not None else uuid.uuid4().hex,
+                    )
+        rechecked = recheck.tests if recheck is not None else None
         # A quarantined test that flips again is still flaky: no retry needed to say so.
         ids = [t.test_id for t in suite.tests]
-        retried = [t for t in differing(done, ids) if t not in entries]
-        select = {
-            t.test_id: f"{t.file}::{t.function}" if t.file and t.function else t.test_id
-            for t in suite.tests
-        }
+        retried = [t for t in differing(done, ids, rechecked) if t not in entries]
         for k in range(quarantine.RETRIES if retried else 0):
             retries.append(
                 await run_pytest(
@@ -198,7 +232,7 @@ async def execute_suite(
             )
     finally:
         quarantine.unhide(suite_dir)
-    results, flaky = combine(suite, done, out_dir, retries, set(retried))
+    results, flaky = combine(suite, done, out_dir, retries, set(retried), rechecked)
     kept, _released = quarantine.apply(results, entries, flaky)
     quarantine.save(suite_dir, kept)
     return RunResults(
@@ -206,5 +240,7 @@ async def execute_suite(
         results=results,
         runs=len(done),
         duration_s=round(time.monotonic() - t0, 3),
-        junit=str(done[-1].junit) if done[-1].junit else None,
+        # The first pass is the only one that ran every test.
+        junit=str(done[0].junit) if done[0].junit else None,
+        recheck=recheck.rule if recheck is not None else "",
     )

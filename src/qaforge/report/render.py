@@ -85,6 +85,8 @@ def render_markdown(summary: dict[str, Any], results: RunResults | None, code: i
         f"| total time | {summary['durations']['total']:.1f}s |",
         "",
     ]
+    if summary.get("recheck"):
+        lines += [f"Reruns: {summary['recheck']}.", ""]
     if summary["findings"]:
         lines += ["## Findings (the app, not the tests)", ""]
         lines += [

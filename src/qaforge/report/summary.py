@@ -142,6 +142,7 @@ def build_summary(
         "artifacts": artifacts,
         "strategy": suite.strategy if suite else "",
         "quarantine": quarantine_listing(suite, results),
+        "recheck": results.recheck if results else "",
     }
 
 

@@ -64,7 +64,8 @@ def test_each_failure_class_and_flake_detection(
                 suite_path,
                 app.url,
                 tmp_path / "out",
-                Settings(),
+                # Every test in both passes: the flaky deal only reads its page.
+                Settings(recheck_sample=1.0),
                 runs=2,
                 workers=1,
                 test_timeout_s=10,
@@ -80,6 +81,7 @@ def test_each_failure_class_and_flake_detection(
     assert by["test_console"].outcome == TestOutcome.APP_DEFECT
     flaky = by["test_flaky_deal"]
     assert flaky.outcome == TestOutcome.QUARANTINED and flaky.runs == ["passed", "failed"]
+    assert results.recheck == f"the passes after the first re-ran every test that ran ({len(TESTS)})"
     quarantine = json.loads((tmp_path / "suite" / "quarantine.json").read_text())
     assert [q["test_id"] for q in quarantine] == ["test_fixture.py::test_flaky_deal"]
     # A failure's trace and screenshot come from the last pass; the first records none.
