@@ -94,13 +94,13 @@ def bench_app(name: str, limits: CrawlLimits) -> dict[str, Any]:
         with DemoApp() as app:
             login = {"kind": "form", "url": "/login", "username": "demo", "password": "demo"}
             q = asyncio.run(qaforge_crawl(app.url, login, limits))
-            b = baseline(app.url, limits.max_states)
+            b = baseline(app.url, limits.state_cap)
         return {"app": name, "qaforge": q, "baseline": b}
     info = start_realapp(name)
     try:
         url = info["url"]
         q = asyncio.run(qaforge_crawl(url, info.get("login"), limits))
-        b = baseline(url, limits.max_states)
+        b = baseline(url, limits.state_cap)
         return {"app": name, "qaforge": q, "baseline": b}
     finally:
         stop_realapp(name)

@@ -31,8 +31,15 @@ HEAL = "heal"
 REPORT = "report"
 
 
+# With no --max-states, the crawl keeps at most one state per this many seconds of its budget
+# (and never fewer than MIN_STATES): on 2 cores a real app's state costs about 1-2 s of
+# browser time, so the budget, not a fixed cap, is what ends a crawl of a large app.
+SECONDS_PER_STATE = 2.0
+MIN_STATES = 60
+
+
 class CrawlLimits(BaseModel):
-    max_states: int = 60
+    max_states: int | None = None  # None: follows the time budget (`state_cap`)
     max_depth: int = 6
     max_actions: int = 400
     time_budget_s: float = 300.0
@@ -43,6 +50,14 @@ class CrawlLimits(BaseModel):
     deny_labels: list[str] = Field(default_factory=list)  # extra destructive labels
     page_timeout_ms: int = 15_000
     seed: int = 0
+
+    @property
+    def state_cap(self) -> int:
+        """The most states the crawl keeps: `max_states` if given, else one per
+        `SECONDS_PER_STATE` of the budget, at least `MIN_STATES`."""
+        if self.max_states is not None:
+            return self.max_states
+        return max(MIN_STATES, int(self.time_budget_s / SECONDS_PER_STATE))
 
 
 class ObserveRequest(BaseModel):

@@ -42,7 +42,7 @@ class CrawlOptions:
     auth_state: Path | None = None
     include: list[str] | None = None
     exclude: list[str] | None = None
-    max_states: int = 60
+    max_states: int | None = None
     max_depth: int = 6
     max_actions: int = 400
     time_budget: float = 300.0
@@ -123,7 +123,12 @@ def crawl_options(
     exclude: list[str] | None = typer.Option(
         None, "--exclude", metavar="REGEX", help="URL regex to avoid (repeatable)"
     ),
-    max_states: int = typer.Option(60, "--max-states", min=1),
+    max_states: int | None = typer.Option(
+        None,
+        "--max-states",
+        min=1,
+        help="most states to keep (default: one per 2 s of --time-budget, at least 60)",
+    ),
     max_depth: int = typer.Option(6, "--max-depth", min=0),
     max_actions: int = typer.Option(400, "--max-actions", min=1),
     time_budget: float = typer.Option(

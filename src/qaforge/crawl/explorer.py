@@ -14,7 +14,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
@@ -113,13 +113,24 @@ class CrawlError(UserError):
 _NEW_PAGE, _SUBMIT, _CONTROL, _AGAIN = range(4)
 
 
-@dataclass(order=True)
+@dataclass
 class _Work:
     depth: int
     rank: int
     order: str
-    state_id: str = field(compare=False)
-    action: Action = field(compare=False)
+    state_id: str
+    action: Action
+    # A control already queued on another kind of page (an assistant panel's "New Chat", a
+    # theme toggle in every header): it comes after all other work, whatever its depth. MLflow
+    # spent a third of its states clicking its assistant panel once per template while its
+    # run pages, three links deep, went unseen.
+    later: bool = False
+
+    def _key(self) -> tuple[bool, int, int, str]:
+        return (self.later, self.depth, self.rank, self.order)
+
+    def __lt__(self, other: _Work) -> bool:
+        return self._key() < other._key()
 
 
 @dataclass
@@ -163,6 +174,8 @@ class Explorer:
         self.url_errors: dict[str, int] = {}
         self.template_urls: dict[str, set[str]] = {}
         self.done_signatures: set[tuple[str, str]] = set()
+        # (role, name) of each in-page control queued, with the template it was first queued on.
+        self._controls: dict[tuple[str, str], str] = {}
         # States whose page depends on a client-side mode (`crawl/modes.py`): reached through
         # a control that swapped the navigation, or from such a state.
         self.mode_states: set[str] = set()
@@ -411,7 +424,7 @@ class Explorer:
         return _NEW_PAGE
 
     def _limit_hit(self) -> str:
-        if len(self.states) >= self.limits.max_states:
+        if len(self.states) >= self.limits.state_cap:
             return "max-states"
         if self.stats.actions >= self.limits.max_actions:
             return "max-actions"
@@ -836,7 +849,7 @@ class Explorer:
                 and normalize_url(obs.url) not in seen_urls
             ):
                 return None
-            if len(self.states) >= self.limits.max_states:
+            if len(self.states) >= self.limits.state_cap:
                 self._stop_reason = self._stop_reason or "max-states"
                 return None
             state = to_state(snap, depth, obs.status)
@@ -1038,8 +1051,19 @@ class Explorer:
             if sig in self.done_signatures:
                 continue
             self.done_signatures.add(sig)
+            later = False
+            if rank == _CONTROL and el.name:
+                first = self._controls.setdefault((el.role, el.name), template)
+                later = first != template
             out.append(
-                _Work(depth + 1, rank, f"{template}|{el.role}|{el.name}|{el.id}", state.id, action)
+                _Work(
+                    depth + 1,
+                    rank,
+                    f"{template}|{el.role}|{el.name}|{el.id}",
+                    state.id,
+                    action,
+                    later,
+                )
             )
         for form in state.forms:
             if not may_press or not can_submit(form):

@@ -19,11 +19,11 @@ PROMPT = "llm-prompt"
 CRAWL_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
     "breadth": (
         "shallow and wide: many templates, few instances",
-        {"max_depth": 4, "instances_per_template": 2, "max_states": 60},
+        {"max_depth": 4, "instances_per_template": 2},
     ),
     "deep": (
         "follows flows further: deeper paths, more instances",
-        {"max_depth": 8, "instances_per_template": 3, "max_states": 60},
+        {"max_depth": 8, "instances_per_template": 3},
     ),
 }
 # Placeholder until an LLM generates code: the template text is the only parameter.
