@@ -426,6 +426,9 @@ class GeneratedTest(_Model):
     kind: ScenarioKind
     template: str = ""
     expect_defect: bool = False
+    # Whether a step fills, checks, selects, submits or presses a control other than a link
+    # (its reach steps included): its reruns can meet what its earlier runs left behind.
+    changes_app: bool = False
 
 
 class TestSuite(_Model):

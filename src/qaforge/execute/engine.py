@@ -192,7 +192,9 @@ async def execute_suite(
                     out_dir,
                     settings,
                     i,
-                    None if recheck is None else [select[t] for t in sorted(recheck.tests)],
+                    None
+                    if recheck is None
+                    else [select[t.test_id] for t in suite.tests if t.test_id in recheck.tests],
                     workers,
                     test_timeout_s,
                     artifacts=i == passes - 1,

@@ -4,9 +4,9 @@ The passes after the first exist to find tests that do not keep passing: a flaky
 test's own earlier run has taken, a record another test changed. A test that did not pass is
 always re-run (flaky or broken?), and so is one that changes the app (a form, a flow, a control:
 its second run meets the data of its first) and a quarantined one (its release counts passing
-executions). A test that only reads a page cannot break itself by running; of those a random
-share is re-run, drawn afresh each execution, so each is re-checked every few runs at a fraction
-of the cost of a second full pass.
+executions). A test that only opens pages and follows links cannot break itself by running; of
+those a random share is re-run, drawn afresh each execution, so each is re-checked every few
+runs at a fraction of the cost of a second full pass.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from qaforge.execute.runner import PytestRun
 from qaforge.models import ScenarioKind, TestSuite
 
-# Kinds whose steps submit, click or walk a flow, and so may change what the app holds.
+# Kinds whose steps submit, click or walk a flow, and so may change what the app holds (a test
+# of another kind may too, through the steps that reach its page: `GeneratedTest.changes_app`).
 CHANGES_APP = frozenset(
     {
         ScenarioKind.FORM_VALID,
@@ -55,16 +56,19 @@ def recheck_selection(
     changes: set[str] = set()
     held: set[str] = set()
     readers: list[str] = []
+    ran = 0
     for gt in suite.tests:
         case = first.cases.get(gt.test_id)
-        outcome = case.outcome if case else "missing"
-        if outcome == "skipped":
+        # Skipped: it would be again. Missing from the first pass's report (gone from its file,
+        # or pytest died on it): naming it would stop the next pass; the first pass judges it.
+        if case is None or case.outcome == "skipped":
             continue
-        if outcome != "passed":
+        ran += 1
+        if case.outcome != "passed":
             not_passed.add(gt.test_id)
         elif gt.test_id in quarantined:
             held.add(gt.test_id)
-        elif gt.kind in CHANGES_APP:
+        elif gt.changes_app or gt.kind in CHANGES_APP:
             changes.add(gt.test_id)
         else:
             readers.append(gt.test_id)
@@ -72,9 +76,9 @@ def recheck_selection(
     drawn = sorted(readers, key=lambda t: _draw(salt, t))[:k]
     tests = frozenset(not_passed | changes | held | set(drawn))
     total = len(suite.tests)
-    if len(tests) == total - sum(
-        1 for t in suite.tests if (c := first.cases.get(t.test_id)) and c.outcome == "skipped"
-    ):
+    if not tests:
+        rule = f"no test of the {total} needed a second pass: none ran that changes the app"
+    elif len(tests) == ran:
         rule = f"the passes after the first re-ran every test that ran ({len(tests)})"
     else:
         rule = (

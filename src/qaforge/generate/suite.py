@@ -17,11 +17,27 @@ from qaforge.generate.emit_typescript import TypeScriptEmitter, ts_config_source
 from qaforge.generate.gherkin import feature_text
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
-from qaforge.models import AppModel, GeneratedTest, Scenario, TestSuite
+from qaforge.models import AppModel, GeneratedTest, Scenario, StepKind, TestSuite
 
 
 class CodeSafetyError(Exception):
     """A generated file did not parse: nothing is written."""
+
+
+_WRITES = frozenset({StepKind.FILL, StepKind.SELECT, StepKind.CHECK, StepKind.SUBMIT})
+
+
+def changes_app(sc: Scenario) -> bool:
+    """Whether a step of `sc` may change what the app holds: it fills, selects, checks or
+    submits, or presses a control that is not a link."""
+    return any(
+        st.kind in _WRITES
+        or (
+            st.kind == StepKind.CLICK
+            and not (st.locator is not None and st.locator.value == "link")
+        )
+        for st in sc.steps
+    )
 
 
 def check_python(source: str, name: str) -> None:
@@ -107,6 +123,7 @@ def write_suite(
                         kind=sc.kind,
                         template=sc.template,
                         expect_defect=sc.expect_defect,
+                        changes_app=changes_app(sc),
                     )
                 )
     else:
@@ -129,6 +146,7 @@ def write_suite(
                         kind=sc.kind,
                         template=sc.template,
                         expect_defect=sc.expect_defect,
+                        changes_app=changes_app(sc),
                     )
                 )
     for name, source in files.items():
