@@ -39,6 +39,7 @@ bench: install services
 	$(PY) benchmarks/crawl.py
 	$(PY) benchmarks/faults.py
 	$(PY) benchmarks/coverage.py
+	$(PY) benchmarks/recheck.py
 	$(PY) benchmarks/bus.py
 
 # The installed qaforge against the demo shop and every app of ../shared/realapps.
