@@ -107,7 +107,6 @@ class Requirements:
             and not self.links_to_itself(t)
             and not self.history_only(t)
             and not self.crowded_control(t)
-            and not self.replays_crowded(t.source)
         ]
         # The start URL's folder: "/admin/" for /admin/, "/" for /deals.
         start = urlsplit(model.target.url).path or "/"
@@ -127,23 +126,6 @@ class Requirements:
         return t.action.kind != ActionKind.FILL_SUBMIT and (t.action.element_id or "") in (
             self.crowded
         )
-
-    def replays_crowded(self, state_id: str) -> bool:
-        """Whether reaching the state replays a press of a crowded control (a test's setup
-        would meet the same strict-mode failure as its action)."""
-        seen: set[str] = set()
-        state = self.model.state(state_id)
-        while state is not None and not state.reach_url and state.reach_path:
-            if state.id in seen:
-                return False
-            seen.add(state.id)
-            for tid in state.reach_path:
-                t = next((x for x in self.model.transitions if x.id == tid), None)
-                if t is not None and self.crowded_control(t):
-                    return True
-            first = next((x for x in self.model.transitions if x.id == state.reach_path[0]), None)
-            state = self.model.state(first.source) if first else None
-        return False
 
     def links_to_itself(self, t: Transition) -> bool:
         """Whether `t` follows a link to the very page it starts on."""
@@ -767,11 +749,7 @@ class Requirements:
         for t in self.kept:
             by_source.setdefault(t.source, []).append(t)
         for start in sorted(
-            (
-                s
-                for s in self.model.states
-                if (s.reach_url or s.reach_path) and not self.replays_crowded(s.id)
-            ),
+            (s for s in self.model.states if s.reach_url or s.reach_path),
             key=lambda s: (s.depth, s.url_template, s.id),
         ):
             while any(t.id not in covered for t in by_source.get(start.id, [])):

@@ -96,22 +96,3 @@ def test_a_control_unique_in_every_state_is_pressed() -> None:
     one = next(s for s in m.states if s.id == "one")
     asserted = [e.name for e in Requirements(m).asserted_elements(one, one.stable_texts)]
     assert asserted == ["GettingStarted", "close", "more"]
-
-
-def test_a_state_reached_through_a_crowded_control_gives_no_test_either() -> None:
-    m = model(close_count_elsewhere=3)
-    # "Recent" is reached by pressing the crowded "close"; from there "Tools" opens.
-    closed = next(s for s in m.states if s.id == "closed")
-    closed.reach_path = ["t-close"]
-    closed.elements.append(el("x", "button", "Tools"))
-    m.transitions.append(click("t-tools", "closed", "tools", "x", "Tools"))
-    assert Requirements(m).replays_crowded("closed")
-    assert not Requirements(m).replays_crowded("one")
-    titles = {s.title for s in derive_scenarios(m)}
-    assert not any("Tools" in t for t in titles), titles
-    m2 = model(close_count_elsewhere=1)
-    closed2 = next(s for s in m2.states if s.id == "closed")
-    closed2.reach_path = ["t-close"]
-    closed2.elements.append(el("x", "button", "Tools"))
-    m2.transitions.append(click("t-tools", "closed", "tools", "x", "Tools"))
-    assert any("Tools" in s.title for s in derive_scenarios(m2))
