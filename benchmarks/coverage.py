@@ -1,10 +1,11 @@
 """How much of an app's server code the generated suite exercises, beside a naive link crawler.
 
-    .venv/bin/python benchmarks/coverage.py [--apps datasette,django-admin] [--budget 300]
+    .venv/bin/python benchmarks/coverage.py [--apps demo,datasette,django-admin] [--budget 300]
         [--pages 200] [--qaforge PATH] [--json-out FILE] [--work DIR]
 
-For every app of ../shared/realapps/ that measures server coverage (`realapp.py start
---coverage`), three fresh servers, one measurement each:
+For the demo shop (`--apps demo`: its own code, `qaforge.demoapp`, under coverage.py) and every
+app of ../shared/realapps/ that measures server coverage (`realapp.py start --coverage`), three
+fresh servers, one measurement each:
 
 1. start-up: the server started and stopped, nothing else;
 2. naive: a link crawler written here (httpx, breadth first over `<a href>` of the app's
@@ -13,7 +14,8 @@ For every app of ../shared/realapps/ that measures server coverage (`realapp.py 
    own, not measured), run alone once (`qaforge test --runs 1 --no-heal`).
 
 The table gives the three coverage figures, the gains over start-up and their ratio
-(qaforge gain / naive gain: issue 13 asks for ≥ 1.5, aims at 2), the crawl's pages per second,
+(qaforge gain / naive gain: issue 13 asks for ≥ 1.5, aims at 2), the crawl's pages per second
+(browser page loads alone, and with the pages its HTTP walk fetched),
 the tests kept and the seconds per stage. `--qaforge` defaults to the wheel venv (`make
 wheel-venv`). App data is not reset between the servers (a reset reinstalls the app); every
 server of one app sees the data the earlier ones left.
@@ -42,10 +44,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.baseline import crawl_links
 from benchmarks.realapps import (
+    DEMO_LOGIN,
     DEV_QAFORGE,
     WHEEL_QAFORGE,
     Started,
     clean_env,
+    free_port,
     kill_group,
     login_args,
     realapp,
@@ -149,12 +153,68 @@ class Server:
         return float(out.stdout.strip().splitlines()[-1])
 
 
+class DemoServer:
+    """A fresh demo shop, its own code (`qaforge.demoapp`) measured by coverage.py."""
+
+    def __init__(self, env: dict[str, str], coverage: bool) -> None:
+        self.env, self.coverage = env, coverage
+        self.data = Path(tempfile.mkdtemp(prefix="qaforge-demo-cov-")) / ".coverage"
+        self.app: Started | None = None
+
+    def __enter__(self) -> Started:
+        port = free_port()
+        self.app = Started("demo", f"http://127.0.0.1:{port}", DEMO_LOGIN)
+        # uvicorn ends on SIGTERM by raising it again once it has shut down: coverage.py's
+        # own SIGTERM handler (sigterm = true) is what saves the data then.
+        rc = self.data.parent / "coveragerc"
+        rc.write_text(f"[run]\nsigterm = true\ndata_file = {self.data}\nsource = qaforge.demoapp\n")
+        cov = ["-m", "coverage", "run", f"--rcfile={rc}"]
+        cmd = [sys.executable, *(cov if self.coverage else []), "-m", "qaforge.demoapp"]
+        self.app.proc = subprocess.Popen(
+            [*cmd, "--port", str(port)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.app.url + "/", timeout=2).status_code == 200:
+                    return self.app
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError(f"the demo shop did not answer on port {port} within 60 s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.app is not None and self.app.proc is not None:
+            kill_group(self.app.proc)  # SIGTERM: uvicorn exits cleanly, coverage.py saves
+
+    def total(self) -> float:
+        """The demo shop's statement coverage (call after the server stopped)."""
+        report = ["report", f"--data-file={self.data}", "--format=total", "--precision=2"]
+        out = subprocess.run(
+            [sys.executable, "-m", "coverage", *report],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"coverage report: {out.stderr.strip()[-300:]}")
+        return float(out.stdout.strip().splitlines()[-1])
+
+
 Work = Callable[[str, dict[str, Any] | None], object]
+
+
+def server_for(name: str, env: dict[str, str], coverage: bool) -> Server | DemoServer:
+    """A fresh server of `name`: the demo shop, or a realapp."""
+    return DemoServer(env, coverage) if name == "demo" else Server(name, env, coverage)
 
 
 def measured(name: str, env: dict[str, str], work: Work) -> float:
     """Coverage of one fresh server while `work(url, login)` runs against it."""
-    server = Server(name, env, coverage=True)
+    server = server_for(name, env, coverage=True)
     with server as app:
         work(app.url, app.login)
     return server.total()
@@ -192,7 +252,7 @@ def bench_app(
     out.parent.mkdir(parents=True, exist_ok=True)
     env = clean_env(qaforge, work / name / "home")
     t0 = time.monotonic()
-    with Server(name, renv, coverage=False) as app:
+    with server_for(name, renv, coverage=False) as app:
         extra, note = login_args(app.login, env)
         cmd = [str(qaforge), "run", app.url, "--out", str(out), "--json", "--no-pdf"]
         cmd += ["--time-budget", f"{budget:g}", "--app", f"coverage-{name}", *extra]
@@ -210,10 +270,23 @@ def bench_app(
     row["tests"] = summary.get("tests", {}).get("generated", 0)
     row["durations"] = summary.get("durations", {})
     row["crawl"] = {
-        k: stats.get(k) for k in ("states", "templates", "pages_loaded", "duration_s", "stopped_by")
+        k: stats.get(k)
+        for k in (
+            "states",
+            "templates",
+            "pages_loaded",
+            "duration_s",
+            "stopped_by",
+            "http_pages",
+            "http_templates",
+            "http_duration_s",
+        )
     }
     secs = stats.get("duration_s") or 0
+    # Browser page loads per second, and every page fetched (browser and HTTP walk) per second.
     row["pages_per_s"] = round(stats.get("pages_loaded", 0) / secs, 2) if secs else 0.0
+    fetched = stats.get("pages_loaded", 0) + stats.get("http_pages", 0)
+    row["all_pages_per_s"] = round(fetched / secs, 2) if secs else 0.0
     if not row["tests"]:
         row["qaforge"] = row["startup"]
         row["note"] = note or f"no tests generated (exit {code}; see {out.parent})"
@@ -248,7 +321,8 @@ def show(rows: list[dict[str, Any]]) -> None:
         "gain qaforge",
         "ratio",
         "naive pages",
-        "crawl pages/s",
+        "browser pages/s",
+        "all pages/s (HTTP walk)",
         "tests",
         "crawl/gen/exec s",
         "suite alone s",
@@ -258,6 +332,7 @@ def show(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         d = r.get("durations") or {}
         gen = sum(d.get(k, 0.0) for k in ("require", "analyze", "evolve"))
+        http_pages = (r.get("crawl") or {}).get("http_pages") or 0
         table.add_row(
             r["app"],
             f"{r['startup']:.2f}",
@@ -268,6 +343,7 @@ def show(rows: list[dict[str, Any]]) -> None:
             "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}",
             str(r["naive_crawl"].get("pages", 0)),
             f"{r['pages_per_s']:.2f}",
+            f"{r.get('all_pages_per_s', 0.0):.2f} ({http_pages})",
             str(r["tests"]),
             f"{d.get('observe', 0):.0f}/{gen:.0f}/{d.get('execute', 0):.0f}",
             str(r.get("suite_s", "")),
@@ -279,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--apps", default="datasette,django-admin")
+    ap.add_argument("--apps", default="demo,datasette,django-admin")
     ap.add_argument("--budget", type=float, default=300.0, help="qaforge run --time-budget, s")
     ap.add_argument("--pages", type=int, default=200, help="pages of the naive crawler")
     ap.add_argument("--qaforge", type=Path, default=None)

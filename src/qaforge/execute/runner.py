@@ -33,10 +33,21 @@ class PytestRun:
     output: str = ""
 
 
+# pytest-playwright's parameter: one test per browser, one qaforge test for all of them.
+BROWSERS = frozenset({"chromium", "firefox", "webkit"})
+
+
+def _without_browser(name: str) -> str:
+    """`test_y[chromium]` → `test_y`; a page check's own parameter stays (`test_p[admin]`)."""
+    base, _, params = name.partition("[")
+    kept = params.removesuffix("]")
+    return f"{base}[{kept}]" if kept and kept not in BROWSERS else base
+
+
 def test_id_of(classname: str, name: str) -> str:
     """JUnit classname/name → `test_items.py::test_add_to_cart` (browser parameter dropped)."""
     module = classname.replace(".", "/") + ".py" if classname else ""
-    return f"{module.split('/')[-1]}::{name.split('[')[0]}"
+    return f"{module.split('/')[-1]}::{_without_browser(name)}"
 
 
 def parse_junit(path: Path) -> dict[str, CaseResult]:
@@ -145,4 +156,5 @@ def suite_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def _nodeid_to_id(nodeid: str) -> str:
-    return nodeid.split("/")[-1].split("[")[0]
+    path, _, name = nodeid.partition("::")
+    return f"{path.split('/')[-1]}::{_without_browser(name)}"

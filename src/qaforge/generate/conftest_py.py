@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import APIRequestContext, Page, Playwright, expect
 
 DEFAULT_BASE_URL = __DEFAULT_BASE_URL__
 LOGIN_PATH = __LOGIN_PATH__
@@ -36,6 +36,7 @@ HTTP_AUTH = __HTTP_AUTH__
 # controls the tests expect.
 VIEWPORT = __VIEWPORT__
 HERE = Path(__file__).parent
+BROWSERS = ("chromium", "firefox", "webkit")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -60,8 +61,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     quarantined = {q["test_id"] for q in json.loads(path.read_text() or "[]")}
     for item in items:
-        if item.nodeid.split("/")[-1].split("[")[0] in quarantined:
+        if _qaforge_id(item.nodeid) in quarantined:
             item.add_marker(pytest.mark.quarantined)
+
+
+def _qaforge_id(nodeid: str) -> str:
+    """`test_x.py::test_y[chromium]` → `test_x.py::test_y`; a page check keeps its page."""
+    name = nodeid.split("::", 1)
+    base, _, params = name[-1].partition("[")
+    head = name[0].split("/")[-1] + "::" if len(name) > 1 else ""
+    kept = params.rstrip("]")
+    return head + (base + "[" + kept + "]" if kept and kept not in BROWSERS else base)
 
 
 @pytest.fixture(scope="session")
@@ -100,29 +110,52 @@ def _http_credentials() -> dict[str, str] | None:
 
 @pytest.fixture(scope="session")
 def _login_state(
-    browser: Browser,
+    playwright: Playwright,
+    browser_type_launch_args: dict[str, Any],
     base_url: str,
     _http_credentials: dict[str, str] | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> str | None:
-    """Log in once per session through the app's login form; reuse the cookies."""
+    """Log in once per session through the app's login form; reuse the cookies.
+
+    Chromium of its own, not the `browser` fixture: the page checks share this login without
+    opening a browser page (and without being repeated per browser)."""
     if not LOGIN_PATH:
         return None
     user, password = _credentials()
-    context = browser.new_context(base_url=base_url, http_credentials=_http_credentials)
-    page = context.new_page()
-    page.goto(LOGIN_PATH)
-    form = page.locator("form:has(input[type=password])").first
-    form.locator("input[type=text], input[type=email], input:not([type])").first.fill(user)
-    form.locator("input[type=password]").fill(password)
-    form.locator("button[type=submit], input[type=submit], button:not([type])").first.click()
-    page.wait_for_load_state()
-    if page.locator("input[type=password]:visible").count():
-        pytest.fail("login at " + LOGIN_PATH + " failed: check QAFORGE_USERNAME/PASSWORD")
-    path = tmp_path_factory.mktemp("qaforge-auth") / "state.json"
-    context.storage_state(path=str(path))
-    context.close()
+    browser = playwright.chromium.launch(**browser_type_launch_args)
+    try:
+        context = browser.new_context(base_url=base_url, http_credentials=_http_credentials)
+        page = context.new_page()
+        page.goto(LOGIN_PATH)
+        form = page.locator("form:has(input[type=password])").first
+        form.locator("input[type=text], input[type=email], input:not([type])").first.fill(user)
+        form.locator("input[type=password]").fill(password)
+        form.locator("button[type=submit], input[type=submit], button:not([type])").first.click()
+        page.wait_for_load_state()
+        if page.locator("input[type=password]:visible").count():
+            pytest.fail("login at " + LOGIN_PATH + " failed: check QAFORGE_USERNAME/PASSWORD")
+        path = tmp_path_factory.mktemp("qaforge-auth") / "state.json"
+        context.storage_state(path=str(path))
+        context.close()
+    finally:
+        browser.close()
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def http(
+    playwright: Playwright,
+    base_url: str,
+    _login_state: str | None,
+    _http_credentials: dict[str, str] | None,
+) -> Iterator[APIRequestContext]:
+    """One HTTP client with the login's cookies for the page checks (no browser page)."""
+    context = playwright.request.new_context(
+        base_url=base_url, storage_state=_login_state, http_credentials=_http_credentials
+    )
+    yield context
+    context.dispose()
 
 
 @pytest.fixture(scope="session")

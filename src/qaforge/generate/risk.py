@@ -14,6 +14,7 @@ _AUTH = re.compile(r"login|log-in|signin|sign-in|account|password|register|signu
 
 KIND_BASE: dict[ScenarioKind, float] = {
     ScenarioKind.PAGE_LOADS: 0.10,
+    ScenarioKind.PAGE_ANSWERS: 0.05,
     ScenarioKind.NAVIGATION: 0.05,
     ScenarioKind.FORM_VALID: 0.20,
     ScenarioKind.FORM_INVALID: 0.12,

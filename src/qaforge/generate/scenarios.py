@@ -35,6 +35,10 @@ from qaforge.models import (
 )
 
 _MAX_PATH = 5
+# Page checks from the HTTP walk: instances of one kind of page, and in all (each costs a
+# request of some milliseconds; a few instances catch a page that fails on some data only).
+PAGES_PER_TEMPLATE = 2
+MAX_PAGE_CHECKS = 300
 _DIGIT = re.compile(r"\d")
 _ASSERTABLE_ROLES = {"heading", "button", "link", "tab", "textbox", "combobox", "spinbutton"}
 
@@ -419,6 +423,56 @@ class Requirements:
                     state.requires_login,
                     expect_defect=defect,
                     tags=["smoke", *oracles],
+                )
+            )
+        return out
+
+    def page_answers(self) -> list[Scenario]:
+        """A check per page the HTTP walk found: a few instances of every kind of page."""
+        ok = [
+            p
+            for p in self.model.pages
+            if p.status is not None and 200 <= p.status < 300 and p.complete and not p.to_login
+        ]
+        titles: dict[str, set[str]] = {}
+        fetched: dict[str, int] = {}
+        for p in ok:
+            titles.setdefault(p.template, set()).add(p.title)
+            fetched[p.template] = fetched.get(p.template, 0) + 1
+        out: list[Scenario] = []
+        taken: dict[str, int] = {}
+        for p in ok:
+            if taken.get(p.template, 0) >= PAGES_PER_TEMPLATE or len(out) >= MAX_PAGE_CHECKS:
+                continue
+            taken[p.template] = taken.get(p.template, 0) + 1
+            path = path_of(p.url)
+            final = urlsplit(p.final_url).path or "/"
+            steps = [Step(kind=StepKind.EXPECT_STATUS, url=path, value=str(p.status), text=final)]
+            then = f"it answers {p.status}"
+            if final != urlsplit(p.url).path:
+                then += f" at {final}"
+            # A title every fetched instance shared is the page's, not its data's.
+            if (
+                fetched[p.template] >= 2
+                and titles[p.template] == {p.title}
+                and p.title
+                and not is_volatile_text(p.title)
+            ):
+                steps.append(Step(kind=StepKind.EXPECT_TITLE, text=p.title))
+                then += f" titled {p.title!r}"
+            out.append(
+                self.scenario(
+                    ScenarioKind.PAGE_ANSWERS,
+                    f"{path} answers",
+                    "I am logged in" if self.needs_login else "I am a visitor",
+                    f"I request {path}",
+                    then,
+                    steps,
+                    [],
+                    [],
+                    p.template,
+                    self.needs_login,
+                    tags=["smoke", "http"],
                 )
             )
         return out
@@ -851,6 +905,7 @@ class Requirements:
         """Every scenario, with a path cover for the kept transitions the others miss."""
         scenarios = [
             *self.page_loads(),
+            *self.page_answers(),
             *self.navigation(),
             *self.forms(),
             *self.searches(),

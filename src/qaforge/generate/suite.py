@@ -12,12 +12,13 @@ from urllib.parse import urljoin, urlsplit
 
 from qaforge.crawl.urltemplate import origin_of
 from qaforge.generate.conftest_py import conftest_source, element_timeout_ms
+from qaforge.generate.emit_pages import PAGES_FILE, PAGES_FUNCTION, pages_module
 from qaforge.generate.emit_python import PythonEmitter, test_name
 from qaforge.generate.emit_typescript import TypeScriptEmitter, ts_config_sources
 from qaforge.generate.gherkin import feature_text
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
-from qaforge.models import AppModel, GeneratedTest, Scenario, StepKind, TestSuite
+from qaforge.models import AppModel, GeneratedTest, Scenario, ScenarioKind, StepKind, TestSuite
 
 
 class CodeSafetyError(Exception):
@@ -92,8 +93,12 @@ def write_suite(
     chooser = LocatorChooser(model, [str(p) for p in strategy.locator_priority])
     texts = {s.id: s.visible_texts for s in model.states}
     by_area: dict[str, list[Scenario]] = defaultdict(list)
+    pages: list[Scenario] = []
     for sc in scenarios:
-        by_area[sc.area or "home"].append(sc)
+        if sc.kind == ScenarioKind.PAGE_ANSWERS:
+            pages.append(sc)
+        else:
+            by_area[sc.area or "home"].append(sc)
     base_url = origin_of(model.target.url)
     http_auth = model.target.auth.kind == "basic"
     suite = TestSuite(
@@ -106,6 +111,10 @@ def write_suite(
     files: dict[str, str] = {}
     timeout_ms = element_timeout_ms(model.crawl_stats.ready_p90_s)
     if language == "ts":
+        if pages:
+            # The TypeScript runtime has no page checks yet: the browser's page-load tests
+            # still cover each template the browser saw.
+            suite.notes.append(f"{len(pages)} HTTP page checks left out of the TypeScript suite")
         ts = TypeScriptEmitter(strategy, chooser, texts)
         files.update(ts_config_sources(base_url, _login_path(model), http_auth, timeout_ms))
         for area, group in sorted(by_area.items()):
@@ -147,6 +156,20 @@ def write_suite(
                         template=sc.template,
                         expect_defect=sc.expect_defect,
                         changes_app=changes_app(sc),
+                    )
+                )
+        if pages:
+            source, named_pages = pages_module(pages)
+            files[PAGES_FILE] = source
+            for sc, name in named_pages:
+                suite.tests.append(
+                    GeneratedTest(
+                        test_id=f"{PAGES_FILE}::{name}",
+                        scenario_id=sc.id,
+                        file=PAGES_FILE,
+                        function=PAGES_FUNCTION,
+                        kind=sc.kind,
+                        template=sc.template,
                     )
                 )
     for name, source in files.items():

@@ -82,6 +82,8 @@ def render_markdown(summary: dict[str, Any], results: RunResults | None, code: i
         f"{c['transitions']:.0%} / {c['forms']:.0%} |",
         f"| crawl | {cr['states']} states, {cr['templates']} templates, "
         f"{cr['transitions']} transitions, {cr['forms']} forms in {cr['duration_s']:.1f}s |",
+        f"| pages fetched by HTTP | {cr.get('http_pages', 0)} "
+        f"({cr.get('http_templates', 0)} templates) in {cr.get('http_duration_s', 0.0):.1f}s |",
         f"| total time | {summary['durations']['total']:.1f}s |",
         "",
     ]

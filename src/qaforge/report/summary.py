@@ -123,6 +123,9 @@ def build_summary(
             "stopped_by": s.stopped_by,
             "errors": list(s.errors),
             "browser_restarts": s.browser_restarts,
+            "http_pages": s.http_pages,
+            "http_templates": s.http_templates,
+            "http_duration_s": s.http_duration_s,
         },
         "scenarios": {
             "total": len(scenarios),

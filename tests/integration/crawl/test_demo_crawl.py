@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import async_playwright
@@ -68,6 +69,18 @@ def test_admin_is_behind_login(demo_model: AppModel, demo_app: DemoApp) -> None:
     assert all(s.requires_login for s in demo_model.templates()["/admin/products"])
     assert not any(s.requires_login for s in demo_model.templates()["/catalogue"])
     assert httpx.get(demo_app.url + "/admin").status_code == 303
+
+
+def test_the_http_walk_went_behind_the_login_with_the_browsers_cookies(
+    demo_model: AppModel,
+) -> None:
+    pages = {urlsplit(p.url).path: p for p in demo_model.pages}
+    # /admin sends a visitor to the login (see above): the walk had the browser's session.
+    assert (pages["/admin"].status, pages["/admin"].to_login) == (200, False)
+    assert pages["/admin/products"].status == 200
+    assert "/logout" not in pages
+    assert demo_model.crawl_stats.http_pages == len(demo_model.pages) >= 10
+    assert demo_model.crawl_stats.http_templates >= len(EXPECTED_TEMPLATES) - 2
 
 
 def test_logout_was_never_pressed(demo_model: AppModel) -> None:
