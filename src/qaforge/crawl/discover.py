@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ _STATIC = (
 )  # fmt: skip
 
 _REDIRECTS = 5
+_BREAKS = re.compile(r"[\t\r\n]")
+# Pages in a row that sent the walk to the login page: its session has ended (a log-out link
+# the deny list did not know), and what follows would only be more of the same.
+_BOUNCES = 5
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class _Links(HTMLParser):
         self.base = ""
         self.title = ""
         self._in_title = False
+        self._title_read = False
+        self._svg = 0  # inside an <svg>: its <title> names an icon, not the page
         self._open: list[list[str]] = []  # [href, text...] of the anchors open now
         self._form: _GetForm | None = None
 
@@ -103,8 +110,10 @@ class _Links(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if tag == "base" and a.get("href") and not self.base:
             self.base = a["href"]
+        elif tag == "svg":
+            self._svg += 1
         elif tag == "title":
-            self._in_title = True
+            self._in_title = not self._svg and not self._title_read
         elif tag == "a" and "href" in a:
             self._open.append([a["href"], a.get("title", ""), a.get("aria-label", "")])
         elif tag == "area" and "href" in a:
@@ -146,7 +155,10 @@ class _Links(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         form = self._form
         if tag == "title":
+            self._title_read = self._title_read or self._in_title
             self._in_title = False
+        elif tag == "svg":
+            self._svg = max(0, self._svg - 1)
         elif tag == "a" and self._open:
             href, *text = self._open.pop()
             self.links.append((href, " ".join(t for t in text if t).strip()))
@@ -193,15 +205,20 @@ def parse_links(html: str) -> tuple[list[tuple[str, str]], str, str]:
     return parser.links, parser.base, " ".join(parser.title.split())
 
 
-def cookie_jar(cookies: list[dict[str, Any]]) -> httpx.Cookies:
-    """httpx cookies from a browser context's cookies (`context.cookies()` / storage state)."""
+def cookie_jar(cookies: list[dict[str, Any]], host: str) -> httpx.Cookies:
+    """httpx cookies for `host` from a browser context's cookies (its storage state).
+
+    Set without a domain: the walk never leaves the app's origin, and the standard library's
+    cookie rules never send a `localhost` cookie to `localhost` (they expect a dot in it)."""
     jar = httpx.Cookies()
     for c in cookies:
         name, value = c.get("name"), c.get("value")
         if not isinstance(name, str) or not isinstance(value, str):
             continue
-        domain = str(c.get("domain") or "")
-        jar.set(name, value, domain=domain.lstrip("."), path=str(c.get("path") or "/"))
+        domain = str(c.get("domain") or "").lstrip(".").lower()
+        if domain and host != domain and not host.endswith("." + domain):
+            continue  # another site's cookie: not the app's to see
+        jar.set(name, value, domain="", path=str(c.get("path") or "/"))
     return jar
 
 
@@ -240,6 +257,7 @@ class _Walk:
         self.seq = 0
         self.busy = 0
         self.taken = 0
+        self.bounced = 0
         self.wake = asyncio.Event()
 
     def offer(self, url: str, text: str, depth: int) -> None:
@@ -248,8 +266,10 @@ class _Walk:
             return
         if self.scope.is_destructive(text, url):
             return
-        url = normalize_url(url)
-        if url in self.seen:
+        # Recognised by its normal form (query sorted), fetched as linked: the normal form
+        # decodes the query, and `?q=a%26b` must stay one parameter.
+        key = normalize_url(url)
+        if key in self.seen:
             return
         if self.login_path and urlsplit(url).path == self.login_path:
             return  # the login page logs nobody in twice; a GET of it may end the session
@@ -257,7 +277,7 @@ class _Walk:
         known = self.per_template.get(template, 0)
         if known >= self.limits.per_template:
             return
-        self.seen.add(url)
+        self.seen.add(key)
         self.per_template[template] = known + 1
         self.seq += 1
         heapq.heappush(self.queue, _Item(known, depth, self.seq, url, text))
@@ -267,9 +287,10 @@ class _Walk:
         url = item.url
         try:
             page, body = await self._get(url)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             self.out.errors.append(f"GET {url}: {type(exc).__name__} {exc}".strip())
             return
+        self.bounced = self.bounced + 1 if page.to_login else 0
         page.linked_as = item.text[:80]
         self.out.pages.append(page)
         if self.progress:
@@ -279,10 +300,15 @@ class _Walk:
         links, base, _ = parse_links(body)
         where = urljoin(page.final_url, base) if base else page.final_url
         for href, text in links:
-            href = href.strip()
+            # As a browser reads an href: tabs and line breaks inside it are dropped.
+            href = _BREAKS.sub("", href).strip()
             if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
                 continue
-            self.offer(urljoin(where, href), text, item.depth + 1)
+            try:
+                target = urljoin(where, href)
+            except ValueError:
+                continue  # `http://[x`: no address at all
+            self.offer(target, text, item.depth + 1)
 
     async def _get(self, url: str) -> tuple[HttpPage, str | None]:
         current = url
@@ -313,7 +339,9 @@ class _Walk:
                 page.bytes = size
                 page.complete = complete
                 if text is not None:
-                    page.title = parse_links(text)[2][:200]
+                    title = parse_links(text)[2]
+                    # A title longer than this is not asserted: it is content, not a name.
+                    page.title = title if len(title) <= 200 else ""
                 return page, text
         raise httpx.TooManyRedirects(f"more than {_REDIRECTS} redirects")
 
@@ -330,7 +358,7 @@ class _Walk:
             url=url,
             template=url_template(url),
             status=None if (redirected_out or to_login) else r.status_code,
-            final_url=normalize_url(final),
+            final_url=final,
             content_type=ctype.split(";")[0].strip().lower(),
             to_login=to_login,
         )
@@ -339,6 +367,9 @@ class _Walk:
         while True:
             if time.monotonic() >= deadline:
                 self.out.stopped_by = "time-budget"
+                return
+            if self.bounced >= _BOUNCES:
+                self.out.stopped_by = "session lost"
                 return
             full = self.taken >= self.limits.max_pages
             if full or not self.queue:
@@ -378,7 +409,7 @@ async def discover(
     async with httpx.AsyncClient(
         timeout=timeout,
         auth=auth,
-        cookies=cookie_jar(cookies or []),
+        cookies=cookie_jar(cookies or [], (urlsplit(start_urls[0]).hostname or "").lower()),
         follow_redirects=False,
         headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
     ) as client:
@@ -401,5 +432,7 @@ async def discover(
         finally:
             for task in workers:
                 task.cancel()
+            # Let the cancelled fetches close their streams before the client does.
+            await asyncio.gather(*workers, return_exceptions=True)
     walk.out.duration_s = round(time.monotonic() - started, 3)
     return walk.out

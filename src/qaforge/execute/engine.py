@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import time
 import uuid
 from collections.abc import Collection
@@ -30,7 +31,7 @@ def _artifact(out_dir: Path, run_index: int, test_id: str, suffix: str) -> str |
     folder = out_dir / f"artifacts-run{run_index}"
     if not folder.exists():
         return None
-    stem = test_id.split("::")[-1].replace("_", "-")
+    stem = glob.escape(test_id.split("::")[-1].replace("_", "-"))
     for p in sorted(folder.glob(f"*{stem}*/*{suffix}")):
         return str(p)
     return None

@@ -152,7 +152,11 @@ def http(
 ) -> Iterator[APIRequestContext]:
     """One HTTP client with the login's cookies for the page checks (no browser page)."""
     context = playwright.request.new_context(
-        base_url=base_url, storage_state=_login_state, http_credentials=_http_credentials
+        base_url=base_url,
+        storage_state=_login_state,
+        http_credentials=_http_credentials,
+        # What a browser asks for, as the crawl's walk did: some apps answer by this header.
+        extra_http_headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
     )
     yield context
     context.dispose()

@@ -46,10 +46,17 @@ class App(QuietHandler):
                 <a href="/away">Away</a>
                 <a href="/logo.png">Logo</a>
                 <a href="mailto:a@b.c">Mail</a>
+                <a href="http://[x">Broken address</a>
+                <a href="/fi
+nd?q=a%26b">Odd query</a>
                 <a href="#top">Top</a>""",
             )
         elif self.path.startswith("/items/"):
             self.send_html(200, f"<title>Item</title><h1>{self.path}</h1><a href='/'>Home</a>")
+        elif self.path.startswith("/find"):
+            # One parameter whose value holds an "&": sent as linked, not decoded.
+            ok = self.path == "/find?q=a%26b"
+            self.send_html(200 if ok else 400, "<title>Found</title>")
         elif self.path == "/about":
             self.send_html(200, "<title>About</title><a href='/about/team'>Team</a>")
         elif self.path == "/about/team":
@@ -68,7 +75,12 @@ class App(QuietHandler):
 
 def walk(url: str, cookies: bool = True, **limits: float) -> Discovery:
     scope = Scope.build(url, exclude=["/private/"])
-    jar = [{"name": "sid", "value": "s3cret", "domain": "127.0.0.1", "path": "/"}]
+    host = url.split("/")[2].split(":")[0]
+    # As a browser context gives them: the app's cookie, and another site's.
+    jar = [
+        {"name": "sid", "value": "s3cret", "domain": host, "path": "/"},
+        {"name": "sid", "value": "other", "domain": ".example.org", "path": "/"},
+    ]
     return asyncio.run(
         discover(
             [url],
@@ -85,7 +97,9 @@ def test_the_walk_uses_the_session_cookies_and_stays_in_bounds() -> None:
     with serve(App) as url:
         found = walk(url, time_s=20)
     paths = {p.url.removeprefix(url[:-1]) for p in found.pages}
-    assert {"/", "/about", "/about/team", "/items/1"} <= paths
+    assert {"/", "/about", "/about/team", "/items/1", "/find?q=a%26b"} <= paths
+    found_page = next(p for p in found.pages if "/find" in p.url)
+    assert found_page.status == 200  # requested as linked (a line break in the href dropped)
     # Eight instances of a kind of page, by default: the rest add requests, not pages.
     assert len([p for p in paths if p.startswith("/items/")]) == 8
     # Never requested: log-out, delete links (by address, by title), the excluded folder,
@@ -100,6 +114,14 @@ def test_the_walk_uses_the_session_cookies_and_stays_in_bounds() -> None:
     # The page that never answered in time is an error; the walk went on and ended.
     assert any("/hang" in e for e in found.errors), found.errors
     assert found.stopped_by == "frontier exhausted"
+
+
+def test_the_session_reaches_an_app_on_localhost() -> None:
+    # Python's cookie rules never send a cookie of "localhost" to localhost by themselves.
+    with serve(App) as url:
+        found = walk(url.replace("127.0.0.1", "localhost"), time_s=20)
+    home = next(p for p in found.pages if p.url.endswith("/"))
+    assert (home.status, home.to_login, home.title) == (200, False, "Home")
 
 
 def test_without_the_session_every_page_leads_to_the_login() -> None:
@@ -135,8 +157,10 @@ def test_the_walk_stops_at_its_time_budget() -> None:
 
 def test_links_are_read_from_broken_html() -> None:
     links, base, title = parse_links(
-        "<title> A  &amp; B </title><base href='/sub/'><a href='x'>X<a href=\"y\" title='T'>"
+        "<svg><title>Cart icon</title></svg><title> A  &amp; B </title><base href='/sub/'>"
+        "<svg><title>Menu</title></svg><a href='x'>X<a href=\"y\" title='T'>"
     )
+    # The page's own title: not an icon's, not the sum of every <title>.
     assert title == "A & B" and base == "/sub/"
     assert ("x", "X") in links and ("y", "T") in links
 
