@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urldefrag, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -49,6 +49,9 @@ class DiscoveryLimits:
 
     max_pages: int = 400
     per_template: int = 8
+    # Pages of one path (`/admin/auth/user/`) whatever their query: filters and sort orders
+    # combine into thousands of addresses (Django's admin), most of them the same code.
+    per_path: int = 24
     time_s: float = 45.0
     concurrency: int = 4
     timeout_s: float = 10.0
@@ -229,7 +232,9 @@ def is_static(url: str) -> bool:
 
 @dataclass(order=True)
 class _Item:
-    known: int  # instances of its template already queued: new kinds of page first
+    # 0: a new path; 1: a known path with a query key not seen on it yet; then how many
+    # pages of its path are queued already. New kinds of page first, then new parameters.
+    known: int
     depth: int
     seq: int
     url: str = field(compare=False)
@@ -254,6 +259,8 @@ class _Walk:
         self.queue: list[_Item] = []
         self.seen: set[str] = set()
         self.per_template: dict[str, int] = {}
+        self.per_path: dict[str, int] = {}
+        self.path_keys: dict[str, set[str]] = {}
         self.seq = 0
         self.busy = 0
         self.taken = 0
@@ -274,11 +281,18 @@ class _Walk:
         if self.login_path and urlsplit(url).path == self.login_path:
             return  # the login page logs nobody in twice; a GET of it may end the session
         template = url_template(url)
-        known = self.per_template.get(template, 0)
-        if known >= self.limits.per_template:
+        path = template.split("?")[0]
+        count = self.per_template.get(template, 0)
+        on_path = self.per_path.get(path, 0)
+        if count >= self.limits.per_template or on_path >= self.limits.per_path:
             return
+        keys = {k for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+        seen_keys = self.path_keys.setdefault(path, set())
+        known = 0 if not on_path else 1 if keys - seen_keys else 2 + on_path
+        seen_keys |= keys
         self.seen.add(key)
-        self.per_template[template] = known + 1
+        self.per_template[template] = count + 1
+        self.per_path[path] = on_path + 1
         self.seq += 1
         heapq.heappush(self.queue, _Item(known, depth, self.seq, url, text))
         self.wake.set()

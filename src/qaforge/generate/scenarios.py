@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from qaforge.crawl.stability import is_volatile_text
 from qaforge.crawl.urltemplate import normalize_url
@@ -38,6 +38,7 @@ _MAX_PATH = 5
 # Page checks from the HTTP walk: instances of one kind of page, and in all (each costs a
 # request of some milliseconds; a few instances catch a page that fails on some data only).
 PAGES_PER_TEMPLATE = 2
+PAGES_PER_PATH = 6
 MAX_PAGE_CHECKS = 300
 _DIGIT = re.compile(r"\d")
 _ASSERTABLE_ROLES = {"heading", "button", "link", "tab", "textbox", "combobox", "spinbutton"}
@@ -441,9 +442,26 @@ class Requirements:
             fetched[p.template] = fetched.get(p.template, 0) + 1
         out: list[Scenario] = []
         taken: dict[str, int] = {}
+        on_path: dict[str, int] = {}
+        path_keys: dict[str, set[str]] = {}
         for p in ok:
-            if taken.get(p.template, 0) >= PAGES_PER_TEMPLATE or len(out) >= MAX_PAGE_CHECKS:
+            # Per path: its first page, then a page for each query parameter not checked yet
+            # (a filter, a sort order; not every combination of them), and a second instance
+            # of a page without parameters (`/items/2`: a page may fail on some data only).
+            path = p.template.split("?")[0]
+            keys = {k for k, _ in parse_qsl(urlsplit(p.url).query, keep_blank_values=True)}
+            checked = path_keys.setdefault(path, set())
+            useful = (
+                not on_path.get(path)
+                or bool(keys - checked)
+                or (not keys and taken.get(p.template, 0) < PAGES_PER_TEMPLATE)
+            )
+            if not useful or on_path.get(path, 0) >= PAGES_PER_PATH:
                 continue
+            if len(out) >= MAX_PAGE_CHECKS:
+                break
+            checked |= keys
+            on_path[path] = on_path.get(path, 0) + 1
             taken[p.template] = taken.get(p.template, 0) + 1
             path = path_of(p.url)
             final = urlsplit(p.final_url).path or "/"

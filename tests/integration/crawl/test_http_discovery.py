@@ -180,3 +180,31 @@ def test_a_get_form_is_followed_with_its_defaults_and_a_post_or_login_form_is_no
         ("/search?q=lamp&all=on&sort=price&sql=select+1", "Search"),
         ("?o=asc", ""),
     ]
+
+
+class Filters(QuietHandler):
+    """A list whose filters combine (Django's admin): 36 combinations, one more parameter."""
+
+    def do_GET(self) -> None:
+        if self.path == "/":
+            combos = "".join(
+                f'<a href="/list?a={i}&b={j}">{i}/{j}</a>' for i in range(6) for j in range(6)
+            )
+            self.send_html(
+                200, f'<title>Home</title>{combos}<a href="/list?c=1">C</a><a href="/zzz">Last</a>'
+            )
+        else:
+            self.send_html(200, "<title>Page</title>")
+
+
+def test_new_paths_and_new_parameters_come_before_more_combinations() -> None:
+    with serve(Filters) as url:
+        scope = Scope.build(url)
+        first = asyncio.run(
+            discover([url], scope, limits=DiscoveryLimits(max_pages=4, concurrency=1))
+        )
+        every = asyncio.run(discover([url], scope, limits=DiscoveryLimits(per_template=100)))
+    paths = [p.url.removeprefix(url[:-1]) for p in first.pages]
+    assert paths == ["/", "/list?a=0&b=0", "/zzz", "/list?c=1"], paths
+    # One path gets 24 pages at most, whatever the combinations of its parameters.
+    assert len([p for p in every.pages if "/list" in p.url]) == 24

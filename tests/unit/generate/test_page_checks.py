@@ -159,3 +159,23 @@ def test_a_later_pass_names_one_page_check_not_the_whole_parametrised_test() -> 
     )
     assert node_id(page_check) == "test_page_checks.py::test_page_answers[admin]"
     assert node_id(browser) == "test_shop.py::test_cart_loads"  # every browser's case
+
+
+def test_one_check_per_query_parameter_not_per_combination() -> None:
+    m = model(
+        [
+            page("/list/", "/list/"),
+            page("/list/?o=1", "/list/?o={o}"),
+            page("/list/?a=1", "/list/?a={a}"),
+            page("/list/?a=1&o=1", "/list/?a={a}&o={o}"),
+            page("/list/?a=2&o=-1", "/list/?a={a}&o={o}"),
+            page("/list/?a=2&b=x", "/list/?a={a}&b={b}"),
+        ]
+    )
+    # Filters and sort orders combine into thousands of addresses; each parameter once.
+    assert set(checks(m)) == {
+        "/list/ answers",
+        "/list/?o=1 answers",
+        "/list/?a=1 answers",
+        "/list/?a=2&b=x answers",
+    }
