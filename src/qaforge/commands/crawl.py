@@ -52,6 +52,7 @@ class CrawlOptions:
     deny_label: list[str] | None = None
     app: str | None = None
     seed: int = 0
+    http_pages: int = 400
 
 
 def build_request(url: str, opts: CrawlOptions, out_dir: Path) -> ObserveRequest:
@@ -99,6 +100,7 @@ def build_request(url: str, opts: CrawlOptions, out_dir: Path) -> ObserveRequest
         allow_destructive=opts.allow_destructive,
         deny_labels=opts.deny_label or [],
         seed=opts.seed,
+        http_pages=opts.http_pages,
     )
     return ObserveRequest(target=target, limits=limits, out_dir=str(out_dir))
 
@@ -141,6 +143,13 @@ def crawl_options(
         None, "--deny-label", metavar="LABEL", help="extra label to avoid (repeatable)"
     ),
     app: str | None = typer.Option(None, "--app", help="app name for history and learning"),
+    http_pages: int = typer.Option(
+        400,
+        "--http-pages",
+        min=0,
+        help="pages the HTTP walk may fetch before the browser explores (0: no walk, no page "
+        "checks)",
+    ),
 ) -> CrawlOptions:
     """Typer dependency-style constructor (called with the command's own parameters)."""
     return CrawlOptions(
@@ -160,6 +169,7 @@ def crawl_options(
         allow_destructive,
         deny_label,
         app,
+        http_pages=http_pages,
     )
 
 

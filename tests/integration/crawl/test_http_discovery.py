@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import threading
 import time
+from pathlib import Path
 from typing import ClassVar
 
 from qaforge.crawl.discover import Discovery, DiscoveryLimits, discover, parse_links
@@ -208,3 +209,11 @@ def test_new_paths_and_new_parameters_come_before_more_combinations() -> None:
     assert paths == ["/", "/list?a=0&b=0", "/zzz", "/list?c=1"], paths
     # One path gets 24 pages at most, whatever the combinations of its parameters.
     assert len([p for p in every.pages if "/list" in p.url]) == 24
+
+
+def test_http_pages_zero_turns_the_walk_off(tmp_path: Path) -> None:
+    from qaforge.commands.crawl import CrawlOptions, build_request
+
+    req = build_request("http://127.0.0.1:1/", CrawlOptions(http_pages=0), tmp_path)
+    assert req.limits.http_pages == 0
+    assert build_request("http://127.0.0.1:1/", CrawlOptions(), tmp_path).limits.http_pages == 400
