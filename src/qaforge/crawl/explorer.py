@@ -536,6 +536,7 @@ class Explorer:
             if in_mode and ctx is not None:
                 await self._discard(session, ctx, page)
                 ctx, page = None, None
+            stored = False
             for attempt in range(2):
                 try:
                     if ctx is None or page is None or page.is_closed():
@@ -543,7 +544,7 @@ class Explorer:
                             ctx = await within(session.new_context(), 30, "opening a context")
                         page = await within(ctx.new_page(), 30, "opening a page")
                         self._watch(page)
-                    await within(self._do(page, work), self._work_deadline(), "the page")
+                    stored = await within(self._do(page, work), self._work_deadline(), "the page")
                     break
                 except asyncio.CancelledError:
                     raise
@@ -583,7 +584,10 @@ class Explorer:
                         ctx = None
                     page = None
                     break
-            if (in_mode or len(self.mode_states) != modes) and ctx is not None:
+            # A control that wrote to the browser's storage (Django's "Toggle navigation"
+            # keeps the sidebar closed) would show every later page of this context as no
+            # fresh visit, and no generated test, sees it: the next work starts afresh.
+            if (stored or in_mode or len(self.mode_states) != modes) and ctx is not None:
                 await self._discard(session, ctx, page)
                 ctx, page = None, None
             if self.limits.action_delay_ms:
@@ -755,7 +759,8 @@ class Explorer:
                 raise _SessionLost()
         return live
 
-    async def _do(self, page: Page, work: _Work) -> None:
+    async def _do(self, page: Page, work: _Work) -> bool:
+        """Do one piece of work; True when it changed what the browser stores for the app."""
         action = work.action
         if action.kind == ActionKind.GOTO and not work.state_id:
             self._reset(page)
@@ -764,20 +769,22 @@ class Explorer:
             self.stats.actions += 1
             self.stats.pages_loaded += 1
             await self._record_new_state(page, obs, None, work.depth, action)
-            return
+            return False
         source = self.states[work.state_id]
         if action.kind == ActionKind.CLICK and action.url and source.id not in self.mode_states:
             await self._follow_link(page, source, action, work.depth)
-            return
+            return False
         await self._reach(page, source)
         self._reset(page)
         before = await take_snapshot(page, verify=False)
+        stored = await _stored(page)
         token = self._token()
         status = await self._perform(page, source, action, token)
         self.stats.actions += 1
         obs = self._collect(page, status)
         await self._record_transition(page, source, action, before, obs, work.depth, token)
         self._report()
+        return await _stored(page) != stored
 
     async def _follow_link(self, page: Page, source: State, action: Action, depth: int) -> None:
         """A link is a GET: known targets are recorded without loading them again."""
@@ -1431,6 +1438,21 @@ def _form_of(state: State, form_id: str | None) -> Form:
         if f.id == form_id:
             return f
     raise PlaywrightError(f"form {form_id} not on state {state.id}")
+
+
+_STORED_JS = """() => {
+  const read = (s) => { try { return Object.keys(s).sort().map((k) => [k, s.getItem(k)]); }
+                        catch (e) { return null; } };
+  return JSON.stringify([read(localStorage), read(sessionStorage)]);
+}"""
+
+
+async def _stored(page: Page) -> str:
+    """What the page's origin keeps in local and session storage ("" when unreadable)."""
+    try:
+        return str(await asyncio.wait_for(page.evaluate(_STORED_JS), 2.0))
+    except (PlaywrightError, TimeoutError):
+        return ""
 
 
 def _cookies_of(storage_state: str | dict[str, Any] | None) -> list[dict[str, Any]]:
