@@ -90,6 +90,7 @@ def pages_module(scenarios: list[Scenario]) -> tuple[str, list[tuple[Scenario, s
         ends = py_str(final) if final is not None else "None"
         rows.append(f"    {py_str(pid)}: ({py_str(path)}, {status}, {ends}, {shown}),")
     doc = py_docstring(
+        "Scenario: every page the crawl found answers as it did\n"
         "Given I am logged in as the crawl was (if the app has a login)\n"
         "When I request each page the crawl found\n"
         "Then it answers with the same status, at the same address, with the same title"

@@ -469,12 +469,13 @@ class Requirements:
             # data other tests change (a checkout that sends an empty cart back to the cart).
             stays = final == (urlsplit(p.url).path or "/")
             steps = [
+                Step(kind=StepKind.GOTO, url=path),
                 Step(
                     kind=StepKind.EXPECT_STATUS,
                     url=path,
                     value=str(p.status),
                     text=final if stays else None,
-                )
+                ),
             ]
             then = f"it answers {p.status}" + (" where it was asked" if stays else "")
             # A title every fetched instance shared is the page's, not its data's.
