@@ -306,12 +306,15 @@ class _Walk:
             return
         self.bounced = self.bounced + 1 if page.to_login else 0
         page.linked_as = item.text[:80]
+        # One parse of the page gives its title and its links.
+        links, base, title = parse_links(body) if body is not None else ([], "", "")
+        # A title longer than this is not asserted: it is content, not a name.
+        page.title = title if len(title) <= 200 else ""
         self.out.pages.append(page)
         if self.progress:
             self.progress(len(self.out.pages))
-        if body is None or page.status is None or page.status >= 400:
+        if page.status is None or page.status >= 400:
             return
-        links, base, _ = parse_links(body)
         where = urljoin(page.final_url, base) if base else page.final_url
         for href, text in links:
             # As a browser reads an href: tabs and line breaks inside it are dropped.
@@ -352,10 +355,6 @@ class _Walk:
                 page = self._page(url, current, r, ctype)
                 page.bytes = size
                 page.complete = complete
-                if text is not None:
-                    title = parse_links(text)[2]
-                    # A title longer than this is not asserted: it is content, not a name.
-                    page.title = title if len(title) <= 200 else ""
                 return page, text
         raise httpx.TooManyRedirects(f"more than {_REDIRECTS} redirects")
 

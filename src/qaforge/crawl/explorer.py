@@ -254,7 +254,7 @@ class Explorer:
         auth = self.target.auth
         if auth.kind != "form" or not auth.login_url:
             return
-        login_path = urlsplit(urljoin(self.target.url, auth.login_url)).path
+        login_path = self._login_path()
         creds = (
             (http_credentials["username"], http_credentials["password"])
             if http_credentials
@@ -407,11 +407,7 @@ class Explorer:
         if self.limits.http_pages <= 0 or share < 1:
             return
         auth = self.target.auth
-        login_path = (
-            urlsplit(urljoin(self.target.url, auth.login_url)).path
-            if auth.kind == "form" and auth.login_url
-            else None
-        )
+        login_path = self._login_path() if auth.kind == "form" else None
         starts = [self.target.url]
         if self._landing_url and self.scope.allows_url(self._landing_url):
             starts.append(self._landing_url)
@@ -431,6 +427,11 @@ class Explorer:
                 f"the HTTP walk: {len(found.errors)} page(s) did not answer (first: "
                 f"{found.errors[0][:160]})"
             )
+
+    def _login_path(self) -> str | None:
+        """The path of the form login page, if the target has one."""
+        login_url = self.target.auth.login_url
+        return urlsplit(urljoin(self.target.url, login_url)).path if login_url else None
 
     async def _walk(
         self,

@@ -83,9 +83,9 @@ def pages_module(scenarios: list[Scenario]) -> tuple[str, list[tuple[Scenario, s
     named: list[tuple[Scenario, str]] = []
     rows = []
     for sc in scenarios:
-        pid = param_id(page_case(sc)[0], taken)
-        named.append((sc, f"{PAGES_FUNCTION}[{pid}]"))
         path, status, final, title = page_case(sc)
+        pid = param_id(path, taken)
+        named.append((sc, f"{PAGES_FUNCTION}[{pid}]"))
         shown = py_str(title) if title is not None else "None"
         ends = py_str(final) if final is not None else "None"
         rows.append(f"    {py_str(pid)}: ({py_str(path)}, {status}, {ends}, {shown}),")
