@@ -286,7 +286,10 @@ class Requirements:
                 if value:
                     steps.append(self.element_step(StepKind.CHECK, el))
             elif f.type == "select":
-                if value:
+                # The crawl chose the empty option too (the "required fields empty" try): a
+                # change form's select shows a value by default, and a test that left it there
+                # found it valid where the crawl had seen it marked invalid.
+                if value or "" in f.options:
                     steps.append(self.element_step(StepKind.SELECT, el, value=value))
             else:
                 steps.append(self.element_step(StepKind.FILL, el, value=value, data=data))

@@ -273,3 +273,56 @@ def test_a_submission_the_test_cannot_repeat_is_not_a_scenario() -> None:
     # With locators for its rows the same submission is repeated, rows checked.
     [valid] = [s for s in derive_scenarios(_changelist(row_locators=True)) if "form" in s.title]
     assert [s.kind for s in valid.steps].count(StepKind.CHECK) == 2
+
+
+def test_the_empty_try_chooses_the_empty_option_of_a_select_as_the_crawl_did() -> None:
+    """Django's change form shows its author chosen; the crawl chose "---------" (value "")
+    and saw the select marked invalid. A test that left the select alone found it valid."""
+    form = Form(
+        id="f",
+        fields=[
+            FormField(name="title", element_id="t", required=True),
+            FormField(
+                name="author", element_id="a", type="select", required=True, options=["", "1"]
+            ),
+            FormField(name="kind", element_id="k", type="select", options=["a", "b"]),
+        ],
+        submit="s",
+    )
+    change = State(
+        id="change",
+        url="http://x/book/1/change/",
+        url_template="/book/{id}/change/",
+        reach_url="http://x/book/1/change/",
+        elements=[
+            _el("t", "textbox", "Title"),
+            _el("a", "combobox", "Author"),
+            _el("k", "combobox", "Kind"),
+            _el("s", "button", "Save"),
+        ],
+        forms=[form],
+        stable_texts=["Change book"],
+    )
+    empty = Transition(
+        id="e",
+        source="change",
+        target="change",
+        action=Action(
+            kind=ActionKind.FILL_SUBMIT,
+            form_id="f",
+            element_id="s",
+            values={"title": "", "author": "", "kind": ""},
+            variant="empty",
+            label="Save (empty)",
+        ),
+        outcome=Outcome.DOM_CHANGED,
+        target_url="http://x/book/1/change/",
+        invalid_fields=["title", "author"],
+    )
+    model = AppModel(target=Target(url="http://x/"), states=[change], transitions=[empty])
+    [invalid] = [s for s in derive_scenarios(model) if s.kind == ScenarioKind.FORM_INVALID]
+    selects = [(s.element_id, s.value) for s in invalid.steps if s.kind == StepKind.SELECT]
+    # "kind" has no empty option: nothing to choose, its value stands as the crawl left it.
+    assert selects == [("a", "")]
+    asserted = [s.element_id for s in invalid.steps if s.kind == StepKind.EXPECT_INVALID]
+    assert asserted == ["t", "a"]
