@@ -23,6 +23,7 @@ demo: install
 lint: install
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m ruff format --check src
+	.venv/bin/lint-imports --no-cache
 
 typecheck: install
 	$(PY) -m mypy src

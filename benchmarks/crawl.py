@@ -24,8 +24,8 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.baseline import crawl_links
-from qaforge.agents.tasks import CrawlLimits
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits
 from qaforge.crawl.explorer import CrawlError, Explorer
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.models import Auth, Target

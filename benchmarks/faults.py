@@ -33,14 +33,14 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.baseline import crawl_links
-from qaforge.agents.tasks import CrawlLimits, ObserveRequest
 from qaforge.config import Settings, load_settings
+from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
 from qaforge.demoapp.bugs import BUGS
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.execute.engine import load_suite
 from qaforge.execute.runner import run_pytest
 from qaforge.models import Auth, RunResults, Scenario, Target, TestOutcome
-from qaforge.orchestrate.graph import run_graph
+from qaforge.orchestrate.orchestrator import run_graph
 from qaforge.orchestrate.request import RunRequest
 from qaforge.report.summary import oracle_of
 

@@ -1,6 +1,6 @@
 """`qaforge ...`: the command-line entry point. Each command group lives in `qaforge.commands`.
 
-Exit codes (DESIGN.md §7): 0 ok, 1 a test failed or an app defect was found, 2 a usage or
+Exit codes (architecture.md §6): 0 ok, 1 a test failed or an app defect was found, 2 a usage or
 environment error (one line: `error: ...`), 3 an internal error (one line on screen, the
 traceback in `$QAFORGE_HOME/logs/`), 130 interrupted. A traceback never reaches the screen.
 """

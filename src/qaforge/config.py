@@ -134,7 +134,7 @@ class Settings(BaseSettings):
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings, reading `config_file` (TOML) instead of `./qaforge.toml` when given."""
-    # The bare DISABLE_LEARNING is honoured too (DESIGN.md §7).
+    # The bare DISABLE_LEARNING is honoured too (architecture.md §6).
     if "disable_learning" not in overrides and os.environ.get("DISABLE_LEARNING", "").lower() in {
         "1",
         "true",

@@ -1,4 +1,4 @@
-"""Contracts between agents (DESIGN.md §2): small, versioned, JSON-serialisable pydantic models.
+"""Contracts between agents (architecture.md §3): small, versioned, JSON-serialisable models.
 
 These are the only things agents share. Every top-level document carries `schema_version`
 so a reader can refuse a model written by an incompatible version.

@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 
-from qaforge.agents.orchestration import OrchestrationOptions
-from qaforge.agents.tasks import CrawlLimits, ObserveRequest
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
 from qaforge.demoapp.launcher import DemoApp
-from qaforge.orchestrate.graph import run_graph
+from qaforge.orchestrate.orchestrator import OrchestrationOptions, run_graph
 from qaforge.orchestrate.request import RunOutcome, RunRequest
 from tests.plugins.crawl import demo_target
 from tests.system import cli

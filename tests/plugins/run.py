@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from qaforge.agents.tasks import CrawlLimits, ObserveRequest
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
 from qaforge.demoapp.launcher import DemoApp
-from qaforge.orchestrate.graph import run_graph
+from qaforge.orchestrate.orchestrator import run_graph
 from qaforge.orchestrate.request import RunOutcome, RunRequest
 from tests.plugins.crawl import demo_target
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qaforge.agents.base import AgentError, BaseAgent, Task, TaskResult
-from qaforge.agents.tasks import ANALYZE, EVOLVE, EXECUTE, HEAL, OBSERVE, REPORT, REQUIRE
+from qaforge.agents.base import AgentError, BaseAgent
+from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.tasks import ANALYZE, EVOLVE, EXECUTE, HEAL, OBSERVE, REPORT, REQUIRE
 
 
 def _out(payload: dict[str, Any]) -> Path:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from qaforge.agents.orchestration import OrchestrationOptions, Orchestrator
-from qaforge.agents.tasks import CrawlLimits, ObserveRequest
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
 from qaforge.models import Target
+from qaforge.orchestrate.orchestrator import OrchestrationOptions, Orchestrator
 from qaforge.orchestrate.request import RunRequest
 from qaforge.orchestrate.runs import RunStore
 from qaforge.orchestrate.states import RunState

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from qaforge.agents.base import BaseAgent, Task, TaskResult
-from qaforge.agents.tasks import ANALYZE, AnalyzeRequest, AnalyzeResponse
+from qaforge.agents.base import BaseAgent
+from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.tasks import ANALYZE, AnalyzeRequest, AnalyzeResponse
 from qaforge.generate.risk import HistoryProvider, apply_budget, score
 from qaforge.generate.scenarios import load_scenarios, save_scenarios
 from qaforge.models import AppModel

@@ -7,7 +7,7 @@ cross a process boundary unchanged.
 Inherited defaults: timing and per-agent metrics, retries with exponential backoff and jitter
 on transient errors, circuit breakers around outside services (`call_external`), a
 `GenerationRecorder` hook for the learning loop, and `start`/`stop` on a bus (heartbeat to the
-registry, graceful drain) through `qaforge.bus.service.AgentService`.
+registry, graceful drain) through `qaforge.agents.service.AgentService`.
 """
 
 from __future__ import annotations
@@ -16,76 +16,24 @@ import abc
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, Field
-
-from qaforge.agents.generation import GenerationRecord, GenerationRecorder, NoopRecorder
 from qaforge.agents.resilience import TRANSIENT, CircuitBreaker, RetryPolicy
 from qaforge.config import Settings
+from qaforge.contracts.envelope import AgentMetrics, Task, TaskResult, new_id
+from qaforge.contracts.generation import GenerationRecord, GenerationRecorder, NoopRecorder
 from qaforge.errors import UserError
 
 if TYPE_CHECKING:
     from qaforge.agents.registry import AgentRegistry
+    from qaforge.agents.service import AgentService, ResultStore
     from qaforge.bus.base import MessageBus
-    from qaforge.bus.service import AgentService, ResultStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def new_id(prefix: str = "") -> str:
-    """A random id, optionally prefixed (e.g. `run-…`)."""
-    return f"{prefix}{uuid.uuid4().hex[:16]}"
-
-
-class Task(BaseModel):
-    """A unit of work for one agent type."""
-
-    id: str = Field(default_factory=lambda: new_id("task-"))
-    type: str  # capability asked for: observe, require, analyze, evolve, execute, heal, report
-    run_id: str = ""
-    payload: dict[str, Any] = Field(default_factory=dict)
-    priority: int = 5
-    attempt: int = 0
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-
-class TaskResult(BaseModel):
-    task_id: str
-    agent: str
-    ok: bool
-    payload: dict[str, Any] = Field(default_factory=dict)
-    error: str | None = None
-    duration_s: float = 0.0
-    tokens: int = 0
-
-
-@dataclass
-class AgentMetrics:
-    tasks_done: int = 0
-    tasks_failed: int = 0
-    busy_s: float = 0.0
-    tokens: int = 0
-    retries: int = 0
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "tasks_done": self.tasks_done,
-            "tasks_failed": self.tasks_failed,
-            "busy_s": round(self.busy_s, 3),
-            "tokens": self.tokens,
-            "retries": self.retries,
-        }
-
-    def mean_task_s(self, default: float = 1.0) -> float:
-        """Average time per finished task (an estimate for Contract Net bids)."""
-        n = self.tasks_done + self.tasks_failed
-        return self.busy_s / n if n else default
 
 
 class AgentError(Exception):
@@ -222,7 +170,7 @@ class BaseAgent(abc.ABC):
         reclaim_idle_s: float = 30.0,
     ) -> AgentService:
         """Serve tasks for `agent_type` from `bus` until `stop()`."""
-        from qaforge.bus.service import AgentService
+        from qaforge.agents.service import AgentService
 
         self._service = AgentService(
             self,

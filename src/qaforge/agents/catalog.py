@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from qaforge.agents.base import BaseAgent
-from qaforge.agents.generation import GenerationRecorder, NoopRecorder
-from qaforge.agents.tasks import ANALYZE, EVOLVE, EXECUTE, HEAL, OBSERVE, REPORT, REQUIRE
 from qaforge.config import Settings
+from qaforge.contracts.generation import GenerationRecorder, NoopRecorder
+from qaforge.contracts.tasks import ANALYZE, EVOLVE, EXECUTE, HEAL, OBSERVE, REPORT, REQUIRE
 from qaforge.errors import UserError
 
 DEFAULT: dict[str, str] = {

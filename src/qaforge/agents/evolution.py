@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qaforge.agents.base import AgentError, BaseAgent, Task, TaskResult
-from qaforge.agents.tasks import EVOLVE, EvolveRequest, EvolveResponse
+from qaforge.agents.base import AgentError, BaseAgent
+from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.tasks import EVOLVE, EvolveRequest, EvolveResponse
 from qaforge.generate.scenarios import load_scenarios
 from qaforge.generate.strategy import Strategy, StrategyRegistry
 from qaforge.generate.suite import CodeSafetyError, write_suite

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from qaforge.agents.base import AgentError, BaseAgent, Task, TaskResult
-from qaforge.agents.tasks import (
+from qaforge.agents.base import AgentError, BaseAgent
+from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.tasks import (
     EXECUTE,
     HEAL,
     ExecuteRequest,

@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from qaforge.agents.base import BaseAgent, Task, TaskResult
-from qaforge.agents.tasks import REPORT, ReportRequest, ReportResponse
+from qaforge.agents.base import BaseAgent
+from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.tasks import REPORT, ReportRequest, ReportResponse
 from qaforge.execute.engine import load_suite
 from qaforge.generate.scenarios import load_scenarios
 from qaforge.models import AppModel, RunResults

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from qaforge.agents.base import BaseAgent, Task, TaskResult
-from qaforge.agents.tasks import REQUIRE, RequireRequest, RequireResponse
+from qaforge.agents.base import BaseAgent
+from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.tasks import REQUIRE, RequireRequest, RequireResponse
 from qaforge.generate.scenarios import derive_scenarios, save_scenarios
 from qaforge.models import AppModel
 

@@ -26,7 +26,7 @@ class SecretLeakError(ValueError):
 
 
 def check_no_secrets(value: Any, path: str = "payload") -> None:
-    """Raise `SecretLeakError` when a secret-named key holds a literal value (DESIGN.md §7)."""
+    """Raise `SecretLeakError` when a secret-named key holds a literal (architecture.md §6)."""
     if isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}"

@@ -24,7 +24,7 @@ from qaforge.errors import UserError, mask_url
 if TYPE_CHECKING:
     from qaforge.models import AppModel, CrawlStats
 
-# DESIGN.md §7: 0 all kept tests passed, 1 a test failed or an app defect was found,
+# architecture.md §6: 0 all kept tests passed, 1 a test failed or an app defect was found,
 # 2 usage or environment error, 3 internal error (a bug in qaforge).
 EXIT_OK = 0
 EXIT_FINDINGS = 1

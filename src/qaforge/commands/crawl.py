@@ -13,7 +13,6 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from qaforge.agents.tasks import CrawlLimits, ObserveRequest
 from qaforge.commands.common import (
     EXIT_USAGE,
     CrawlProgress,
@@ -25,6 +24,7 @@ from qaforge.commands.common import (
     settings_or_exit,
 )
 from qaforge.config import ConfigError, Settings
+from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
 from qaforge.models import AppModel, Auth, CrawlStats, Target
 
 PASSWORD_ENV = "QAFORGE_PASSWORD"

@@ -49,10 +49,10 @@ def generate(
 ) -> None:
     """Run the Requirements, Analysis and Evolution agents on a saved model."""
     from qaforge.agents.analysis import AnalysisAgent
-    from qaforge.agents.base import Task
     from qaforge.agents.evolution import EvolutionAgent
     from qaforge.agents.requirements import RequirementsAgent
-    from qaforge.agents.tasks import AnalyzeRequest, EvolveRequest, RequireRequest
+    from qaforge.contracts.envelope import Task
+    from qaforge.contracts.tasks import AnalyzeRequest, EvolveRequest, RequireRequest
     from qaforge.generate.scenarios import load_scenarios
     from qaforge.models import TestSuite
 

@@ -85,8 +85,8 @@ def _drive(
 ) -> RunOutcome:
     """Run the graph with progress on stderr. A failed run names its id and how to resume it;
     a run directory this command created and nothing was written to is removed again."""
-    from qaforge.agents.base import new_id
-    from qaforge.orchestrate.graph import run_graph
+    from qaforge.contracts.envelope import new_id
+    from qaforge.orchestrate.orchestrator import run_graph
 
     if not req.run_id:
         req = req.model_copy(update={"run_id": new_id("run-")})
@@ -105,7 +105,7 @@ def _drive(
             stages.update(crawl.line(stats))
 
     async def go() -> RunOutcome:
-        from qaforge.agents.orchestration import OrchestrationOptions
+        from qaforge.orchestrate.orchestrator import OrchestrationOptions
 
         options = OrchestrationOptions(crawl_progress=on_crawl if show else None)
         return await run_graph(
@@ -262,7 +262,7 @@ def test(
     config: Path | None = typer.Option(None, "--config"),
 ) -> None:
     """Run an existing generated suite: reruns, classification, healing and the same reports."""
-    from qaforge.agents.tasks import ObserveRequest
+    from qaforge.contracts.tasks import ObserveRequest
     from qaforge.models import Target
     from qaforge.orchestrate.graph import base_url_of
 
@@ -298,7 +298,7 @@ def test(
 
 
 def _app_identity(url: str) -> str:
-    """origin + path prefix when no --app is given (DESIGN.md §7)."""
+    """origin + path prefix when no --app is given (architecture.md §6)."""
     from urllib.parse import urlsplit
 
     p = urlsplit(url)

@@ -73,9 +73,9 @@ def resume(
     config: Path | None = typer.Option(None, "--config"),
 ) -> None:
     """Continue an interrupted, failed or cancelled run from its last checkpoint."""
-    from qaforge.agents.orchestration import OrchestrationOptions, RunCancelled
     from qaforge.commands.run import STAGE_LABEL
-    from qaforge.orchestrate.graph import PipelineError, resume_graph
+    from qaforge.orchestrate.graph import PipelineError
+    from qaforge.orchestrate.orchestrator import OrchestrationOptions, RunCancelled, resume_graph
     from qaforge.orchestrate.runs import ResumeRefused, RunNotFound
     from qaforge.orchestrate.states import InvalidTransition
 

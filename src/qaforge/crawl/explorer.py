@@ -24,8 +24,8 @@ import httpx
 from playwright.async_api import BrowserContext, Page, Response
 from playwright.async_api import Error as PlaywrightError
 
-from qaforge.agents.tasks import CrawlLimits
 from qaforge.config import ConfigError, Settings
+from qaforge.contracts.tasks import CrawlLimits
 from qaforge.crawl.auth import (
     Credentials,
     LoginFailed,
@@ -43,6 +43,7 @@ from qaforge.crawl.browser import (
 )
 from qaforge.crawl.deadline import BrowserTimeout, quietly, within
 from qaforge.crawl.discover import Discovery, DiscoveryLimits, discover
+from qaforge.crawl.formdata import UNIQUE_TEXT
 from qaforge.crawl.forms import (
     can_submit,
     echoed_fields,
@@ -68,7 +69,6 @@ from qaforge.crawl.search import listed_texts, search_field, search_terms
 from qaforge.crawl.stability import mark_unstable
 from qaforge.crawl.urltemplate import normalize_url, url_template
 from qaforge.errors import UserError
-from qaforge.generate.data import UNIQUE_TEXT
 from qaforge.models import (
     HISTORY_ONLY,
     Action,

@@ -8,7 +8,7 @@ import re
 from playwright.async_api import Locator as PWLocator
 from playwright.async_api import Page
 
-from qaforge.generate.data import (
+from qaforge.crawl.formdata import (
     TEST_PASSWORD,
     UNIQUE_TEXT,
     fitting_value,

@@ -81,7 +81,7 @@ def element_id(template: str, raw: dict[str, Any]) -> str:
 
 
 def _candidates(raw: dict[str, Any]) -> list[Locator]:
-    """Locator candidates in DESIGN.md's order: role+name, label, placeholder, test id, text, id."""
+    """Locator candidates, architecture.md §5: role+name, label, placeholder, test id, text, id."""
     attrs: dict[str, str] = raw.get("attributes", {})
     role, name, tag = raw.get("role", ""), raw.get("name", ""), raw.get("tag", "")
     out: list[Locator] = []

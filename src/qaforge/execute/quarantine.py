@@ -1,4 +1,4 @@
-"""Quarantine that never hides a regression (DESIGN.md §3).
+"""Quarantine that never hides a regression (architecture.md §5).
 
 A quarantined test still runs and is reported; it only stops failing the build while it
 behaves flakily. A test is quarantined on evidence that survives a retry: its outcome differed

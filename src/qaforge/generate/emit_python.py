@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from qaforge.crawl.formdata import TEST_PASSWORD
 from qaforge.generate.counts import count_pattern, count_phrase
-from qaforge.generate.data import TEST_PASSWORD
 from qaforge.generate.literals import py_docstring, py_str
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from qaforge.crawl.formdata import UNIQUE_TEXT
 from qaforge.crawl.stability import is_volatile_text
 from qaforge.crawl.urltemplate import normalize_url
-from qaforge.generate.data import UNIQUE_TEXT
 from qaforge.models import (
     HISTORY_ONLY,
     ROWS_SCOPE,

@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from qaforge.agents.generation import GenerationRecord as TaskRecord
-from qaforge.agents.generation import GenerationRecorder
+from qaforge.contracts.generation import GenerationRecord as TaskRecord
+from qaforge.contracts.generation import GenerationRecorder
 from qaforge.learn.monitor import bump_daily
 from qaforge.learn.store import ensure_tables
 from qaforge.learn.tracking import GenerationRecord, record_generation

@@ -68,7 +68,7 @@ def rates_from_summary(summary: dict[str, Any]) -> dict[str, Any]:
     cov = summary.get("coverage") or {}
     cov_values = [float(v) for v in cov.values() if isinstance(v, int | float)]
     # For learning, a flaky (quarantined) test is not a passing one: a suite whose tests were
-    # all quarantined kept nothing, however the report's pass rate (DESIGN.md §7) reads.
+    # all quarantined kept nothing, however the report's pass rate (architecture.md §6) reads.
     judged = generated - app_defects
     return {
         "stable_pass_rate": passed / judged if judged > 0 else 1.0,

@@ -41,7 +41,7 @@ class GenerationRecord(BaseModel):
     scenario_kinds: list[str] = Field(default_factory=list)
     tests_generated: int | None = None  # None: count the suite's tests
     duration_s: float = 0.0
-    tokens: int = 0  # 0 until an LLM generates code (DESIGN.md §7)
+    tokens: int = 0  # 0 until an LLM generates code (architecture.md §6)
     suite_dir: str | None = None
     patterns_applied: list[str] = Field(default_factory=list)
     features: dict[str, Any] = Field(default_factory=dict)

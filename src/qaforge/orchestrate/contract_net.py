@@ -8,10 +8,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from qaforge.agents.base import Task, new_id
 from qaforge.agents.registry import AgentInfo
 from qaforge.bus.messages import Message, MessageType
 from qaforge.bus.rpc import RpcClient
+from qaforge.contracts.envelope import Task, new_id
 
 
 class NoBidError(Exception):

@@ -12,12 +12,12 @@ import asyncio
 import logging
 import time
 
-from qaforge.agents.base import Task, TaskResult
 from qaforge.agents.registry import AgentInfo, AgentRegistry
+from qaforge.agents.service import ResultStore
 from qaforge.bus.messages import Message, MessageType
 from qaforge.bus.rpc import RpcClient
-from qaforge.bus.service import ResultStore
 from qaforge.bus.topics import type_topic
+from qaforge.contracts.envelope import Task, TaskResult
 from qaforge.orchestrate.contract_net import NoBidError, allocate
 
 log = logging.getLogger(__name__)

@@ -15,13 +15,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
-from qaforge.agents.base import Task, TaskResult
 from qaforge.agents.catalog import TASK_AGENT
-from qaforge.agents.tasks import (
+from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.tasks import (
     ANALYZE,
     EVOLVE,
     EXECUTE,
@@ -36,14 +36,10 @@ from qaforge.agents.tasks import (
     ReportRequest,
     RequireRequest,
 )
-from qaforge.config import Settings
 from qaforge.crawl.urltemplate import origin_of
 from qaforge.errors import UserError
 from qaforge.models import FailureClass, RunResults, TestOutcome
 from qaforge.orchestrate.request import RunOutcome, RunRequest
-
-if TYPE_CHECKING:
-    from qaforge.agents.orchestration import OrchestrationOptions
 
 StageFn = Callable[[str], None]
 CallFn = Callable[[Task, str], Awaitable[TaskResult]]
@@ -319,37 +315,3 @@ def finish_summary(
         exit_code=int(state["exit_code"]),
         summary=summary,
     )
-
-
-async def run_graph(
-    request: RunRequest,
-    settings: Settings,
-    on_stage: StageFn | None = None,
-    *,
-    bus_url: str | None = None,
-    catalog: str | None = None,
-    options: OrchestrationOptions | None = None,
-) -> RunOutcome:
-    """Run the whole pipeline through the graph; agents in-process (memory bus) or in workers
-    (`redis://` bus). Raises `PipelineError` when a stage fails, `RunCancelled` when cancelled."""
-    from qaforge.agents.orchestration import Orchestrator
-
-    async with Orchestrator.open(
-        settings, bus_url=bus_url, catalog=catalog, options=options
-    ) as orch:
-        return await orch.run(request, on_stage)
-
-
-async def resume_graph(
-    run_id: str,
-    settings: Settings,
-    on_stage: StageFn | None = None,
-    *,
-    bus_url: str | None = None,
-    options: OrchestrationOptions | None = None,
-) -> RunOutcome:
-    """Continue an interrupted, failed or cancelled run from its last checkpoint."""
-    from qaforge.agents.orchestration import Orchestrator
-
-    async with Orchestrator.open(settings, bus_url=bus_url, resume_of=run_id, options=options) as o:
-        return await o.resume(run_id, on_stage)

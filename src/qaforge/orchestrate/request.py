@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from qaforge.agents.tasks import ObserveRequest
+from qaforge.contracts.tasks import ObserveRequest
 
 
 class RunRequest(BaseModel):

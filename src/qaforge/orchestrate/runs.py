@@ -233,7 +233,7 @@ class RunStore:
                 row.progress_at = row.heartbeat_at = now()
 
     async def check_resumable(self, run_id: str, stale_after_s: float) -> RunInfo:
-        """Raise `ResumeRefused` unless the run may be resumed (DESIGN.md §7)."""
+        """Raise `ResumeRefused` unless the run may be resumed (architecture.md §6)."""
         info = await self.get(run_id)
         if info.state is RunState.COMPLETED:
             raise ResumeRefused(f"run {run_id} is COMPLETED; nothing to resume")

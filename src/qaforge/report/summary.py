@@ -65,7 +65,7 @@ def test_counts(results: RunResults | None, suite: TestSuite | None) -> dict[str
 
 
 def pass_rate(tests: dict[str, int]) -> float:
-    """passed / (generated − app_defects − quarantined) (DESIGN.md §7)."""
+    """passed / (generated − app_defects − quarantined) (architecture.md §6)."""
     denom = tests["generated"] - tests["app_defects"] - tests["quarantined"]
     return round(tests["passed"] / denom, 4) if denom > 0 else 1.0
 
@@ -157,7 +157,7 @@ def quarantine_listing(suite: TestSuite | None, results: RunResults | None) -> l
 
 
 def exit_code(summary: dict[str, Any]) -> int:
-    """0 all kept tests passed and no app defect; 1 otherwise (DESIGN.md §7)."""
+    """0 all kept tests passed and no app defect; 1 otherwise (architecture.md §6)."""
     t = summary["tests"]
     return 1 if t["failed"] or t["app_defects"] or summary["findings"] else 0
 

@@ -1,4 +1,4 @@
-"""Tables of the learning loop (DESIGN.md §5), on the shared `Base` so Alembic sees them.
+"""Tables of the learning loop (architecture.md §6), on the shared `Base` so Alembic sees them.
 
 No foreign keys to the orchestration tables (runs, tasks): a generation is recorded by run id
 so the learning loop works even where a run row lives in another database or was pruned.

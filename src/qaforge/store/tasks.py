@@ -12,7 +12,7 @@ from qaforge.store.tables import AgentMetricRow, AgentTaskRow, DeadLetterRow
 from qaforge.store.times import now
 
 if TYPE_CHECKING:
-    from qaforge.agents.base import AgentMetrics, Task, TaskResult
+    from qaforge.contracts.envelope import AgentMetrics, Task, TaskResult
 
 
 class TaskStore:
@@ -23,7 +23,7 @@ class TaskStore:
 
     async def get(self, task_id: str) -> TaskResult | None:
         """The stored result of `task_id`, if any."""
-        from qaforge.agents.base import TaskResult
+        from qaforge.contracts.envelope import TaskResult
 
         async with self.db.session() as s:
             row = await s.get(AgentTaskRow, task_id)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qaforge.agents.tasks import CrawlLimits
 from qaforge.cli import app
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits
 from qaforge.crawl.explorer import CrawlError, Explorer
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.models import CrawlStats, Target

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from qaforge.agents.tasks import CrawlLimits
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits
 from qaforge.crawl.explorer import Explorer
 from qaforge.models import AppModel, Target, Transition
 from tests.fixtures.http import QuietHandler, serve

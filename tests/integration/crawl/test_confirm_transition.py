@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qaforge.agents.tasks import CrawlLimits
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits
 from qaforge.crawl.browser import BrowserSession, settle
 from qaforge.crawl.explorer import Explorer
 from qaforge.crawl.observe import take_snapshot, to_state

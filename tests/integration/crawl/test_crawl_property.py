@@ -44,8 +44,8 @@ from hypothesis import strategies as st
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, async_playwright
 
-from qaforge.agents.tasks import CrawlLimits
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits
 from qaforge.crawl.browser import SETTLE_JS, settle
 from qaforge.crawl.explorer import Explorer
 from qaforge.crawl.forms import concrete, form_selector

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from qaforge.agents.tasks import CrawlLimits
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits
 from qaforge.crawl.explorer import Explorer
 from qaforge.models import Auth, Target
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from qaforge.agents.tasks import CrawlLimits
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits
 from qaforge.crawl.explorer import Explorer
 from qaforge.crawl.scope import is_settings_page
 from qaforge.models import Target

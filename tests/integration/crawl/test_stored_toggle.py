@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qaforge.agents.tasks import CrawlLimits
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits
 from qaforge.crawl.explorer import Explorer
 from qaforge.models import AppModel, Target
 from tests.fixtures.http import QuietHandler, serve

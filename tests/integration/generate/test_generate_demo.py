@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from qaforge.agents.analysis import AnalysisAgent
-from qaforge.agents.base import Task
 from qaforge.agents.evolution import EvolutionAgent
 from qaforge.agents.requirements import RequirementsAgent
 from qaforge.config import Settings
+from qaforge.contracts.envelope import Task
 from qaforge.generate.risk import apply_budget, score
 from qaforge.generate.scenarios import Requirements, derive_scenarios, load_scenarios
 from qaforge.models import AppModel, ScenarioKind, StepKind, TestSuite

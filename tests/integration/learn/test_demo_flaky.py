@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from qaforge.agents.tasks import CrawlLimits, ObserveRequest
 from qaforge.config import Settings
+from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.generate.strategy import Strategy
 from qaforge.learn.driver import strategy_for_run
 from qaforge.learn.store import ensure_tables
 from qaforge.learn.variants import list_variants, register_variant, seed_variants
 from qaforge.models import Target
-from qaforge.orchestrate.graph import run_graph
+from qaforge.orchestrate.orchestrator import run_graph
 from qaforge.orchestrate.request import RunRequest
 from qaforge.store.database import Database
 

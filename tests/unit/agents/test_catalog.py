@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from qaforge.agents.catalog import DEFAULT, TASK_AGENT, Catalog, CatalogError
-from qaforge.agents.generation import NoopRecorder
-from qaforge.agents.tasks import ANALYZE, EVOLVE, EXECUTE, HEAL, OBSERVE, REPORT, REQUIRE
 from qaforge.config import Settings
+from qaforge.contracts.generation import NoopRecorder
+from qaforge.contracts.tasks import ANALYZE, EVOLVE, EXECUTE, HEAL, OBSERVE, REPORT, REQUIRE
 
 
 def test_every_task_type_has_an_agent_type() -> None:
@@ -35,7 +35,7 @@ def test_a_catalog_loaded_by_name(tmp_path) -> None:
     [
         ("nope", "package.module:Name"),
         ("no.such.module:X", "cannot import"),
-        ("qaforge.agents.tasks:OBSERVE", "not a mapping"),
+        ("qaforge.contracts.tasks:OBSERVE", "not a mapping"),
     ],
 )
 def test_bad_catalogs_are_clear_errors(spec: str, message: str) -> None:

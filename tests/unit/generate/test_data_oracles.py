@@ -3,8 +3,8 @@ the item a list links to is the item its page shows (list → detail)."""
 
 from __future__ import annotations
 
+from qaforge.crawl.formdata import UNIQUE_TEXT, placeholder_for
 from qaforge.crawl.forms import concrete, echoed_fields
-from qaforge.generate.data import UNIQUE_TEXT, placeholder_for
 from qaforge.generate.emit_python import PythonEmitter
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.scenarios import derive_scenarios

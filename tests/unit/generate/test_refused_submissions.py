@@ -3,8 +3,8 @@ fitting values, and one the app still refuses is a refusal scenario, never a "va
 
 from __future__ import annotations
 
+from qaforge.crawl.formdata import UNIQUE_TEXT, fitting_value, valid_value
 from qaforge.crawl.forms import fitted_values, rejection
-from qaforge.generate.data import UNIQUE_TEXT, fitting_value, valid_value
 from qaforge.generate.scenarios import derive_scenarios
 from qaforge.models import (
     Action,

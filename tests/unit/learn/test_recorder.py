@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qaforge.agents.generation import GenerationRecord as TaskRecord
+from qaforge.contracts.generation import GenerationRecord as TaskRecord
 from qaforge.learn.recorder import DatabaseRecorder
 from qaforge.store.database import Database
 from qaforge.store.learning_tables import AgentPerformance

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qaforge.agents.generation import GenerationRecord as TaskRecord
-from qaforge.agents.generation import GenerationRecorder
 from qaforge.config import Settings
+from qaforge.contracts.generation import GenerationRecord as TaskRecord
+from qaforge.contracts.generation import GenerationRecorder
 from qaforge.learn.recorder import make_recorder
 from qaforge.learn.snapshot import SNAPSHOT_DIR, read_manifest
 from qaforge.learn.tracking import (

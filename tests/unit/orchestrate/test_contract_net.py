@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from qaforge.agents.base import BaseAgent, Task
+from qaforge.agents.base import BaseAgent
 from qaforge.agents.registry import AgentInfo, AgentRegistry
 from qaforge.bus import MessageBus, open_bus
 from qaforge.bus.rpc import RpcClient
 from qaforge.config import Settings
+from qaforge.contracts.envelope import Task
 from qaforge.orchestrate.contract_net import NoBidError, allocate
 from qaforge.orchestrate.dispatch import Dispatcher
 from qaforge.store.database import Database

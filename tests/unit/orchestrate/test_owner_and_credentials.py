@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from qaforge.agents.orchestration import missing_credentials
-from qaforge.agents.tasks import ObserveRequest
+from qaforge.contracts.tasks import ObserveRequest
 from qaforge.models import Auth, Target
+from qaforge.orchestrate.orchestrator import missing_credentials
 from qaforge.orchestrate.request import RunRequest
 from qaforge.orchestrate.runs import owner_is_gone
 

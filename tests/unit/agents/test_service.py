@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from qaforge.agents.base import Task
 from qaforge.agents.registry import AgentRegistry
 from qaforge.bus import MessageBus, open_bus
 from qaforge.bus.messages import Message, MessageType
 from qaforge.bus.rpc import RpcClient
 from qaforge.bus.topics import type_topic
 from qaforge.config import Settings
+from qaforge.contracts.envelope import Task
 from qaforge.store.database import Database
 from qaforge.store.migrate import upgrade
 from qaforge.store.tasks import TaskStore

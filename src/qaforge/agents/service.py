@@ -22,8 +22,9 @@ from qaforge.bus.messages import Message, MessageType
 from qaforge.bus.topics import INBOX_GROUP, inbox_topic, type_topic
 
 if TYPE_CHECKING:
-    from qaforge.agents.base import AgentMetrics, BaseAgent, Task, TaskResult
+    from qaforge.agents.base import BaseAgent
     from qaforge.agents.registry import AgentRegistry
+    from qaforge.contracts.envelope import AgentMetrics, Task, TaskResult
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +296,7 @@ class AgentService:
                 )
 
     async def _process(self, d: Delivery) -> None:
-        from qaforge.agents.base import Task, TaskResult
+        from qaforge.contracts.envelope import Task, TaskResult
 
         msg = d.message
         if msg is None:
@@ -357,7 +358,7 @@ class AgentService:
             # else: stays pending and is redelivered by reclaim after its idle time
 
     async def _event(self, d: Delivery, msg: Message) -> None:
-        from qaforge.agents.base import Task
+        from qaforge.contracts.envelope import Task
 
         kind = msg.payload.get("kind")
         if kind == "cfp" and msg.reply_to and not msg.expired():

@@ -21,13 +21,14 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from qaforge.agents.base import AgentError, BaseAgent, Task, TaskResult, new_id
+from qaforge.agents.base import AgentError, BaseAgent
 from qaforge.agents.catalog import Catalog
 from qaforge.agents.registry import AgentRegistry
 from qaforge.bus import MessageBus, open_bus
 from qaforge.bus.messages import check_no_secrets
 from qaforge.bus.rpc import RpcClient
 from qaforge.config import Settings
+from qaforge.contracts.envelope import Task, TaskResult, new_id
 from qaforge.errors import UserError
 from qaforge.models import CrawlStats
 from qaforge.orchestrate.checkpoint import checkpoint_url, open_checkpointer
@@ -50,8 +51,6 @@ from qaforge.store.tasks import TaskStore
 from qaforge.store.times import now
 
 log = logging.getLogger(__name__)
-
-ORCHESTRATE = "orchestrate"
 
 
 class RunCancelled(UserError):
@@ -234,7 +233,7 @@ class Orchestrator:
         )
 
     async def resume(self, run_id: str, on_stage: StageFn | None = None) -> RunOutcome:
-        """Continue a run from its last checkpoint (DESIGN.md §7 says when that is legal)."""
+        """Continue a run from its last checkpoint (architecture.md §6 says when that is legal)."""
         stale = self.options.owner_stale_after_s
         info = await self.runs.check_resumable(
             run_id, self.options.stale_after_s if stale is None else stale
@@ -415,26 +414,34 @@ class Orchestrator:
         return None
 
 
-@dataclass
-class OrchestrationAgent(BaseAgent):
-    """The orchestrator as an agent: an `orchestrate` task carries a `RunRequest`."""
+async def run_graph(
+    request: RunRequest,
+    settings: Settings,
+    on_stage: StageFn | None = None,
+    *,
+    bus_url: str | None = None,
+    catalog: str | None = None,
+    options: OrchestrationOptions | None = None,
+) -> RunOutcome:
+    """Run the whole pipeline through the graph; agents in-process (memory bus) or in workers
+    (`redis://` bus). Raises `PipelineError` when a stage fails, `RunCancelled` when cancelled."""
+    async with Orchestrator.open(
+        settings, bus_url=bus_url, catalog=catalog, options=options
+    ) as orch:
+        return await orch.run(request, on_stage)
 
-    capabilities: frozenset[str] = frozenset({ORCHESTRATE})
-    agent_type: str = "orchestration"
 
-    def can_handle(self, task: Task) -> tuple[bool, float]:
-        """Its task types, with full confidence."""
-        return self.capability_match(task)
-
-    async def execute(self, task: Task) -> TaskResult:
-        """Drive the run in the task's payload to the end."""
-        request = RunRequest.model_validate(task.payload)
-        try:
-            async with Orchestrator.open(self.settings) as orch:
-                outcome = await orch.run(request)
-        except (PipelineError, RunCancelled) as exc:
-            raise AgentError(str(exc)) from exc
-        return self.ok(task, outcome.model_dump(mode="json"))
+async def resume_graph(
+    run_id: str,
+    settings: Settings,
+    on_stage: StageFn | None = None,
+    *,
+    bus_url: str | None = None,
+    options: OrchestrationOptions | None = None,
+) -> RunOutcome:
+    """Continue an interrupted, failed or cancelled run from its last checkpoint."""
+    async with Orchestrator.open(settings, bus_url=bus_url, resume_of=run_id, options=options) as o:
+        return await o.resume(run_id, on_stage)
 
 
 def missing_credentials(request: RunRequest) -> list[str]:

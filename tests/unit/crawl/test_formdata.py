@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from qaforge.generate.data import invalid_value, placeholder_for, valid_value
+from qaforge.crawl.formdata import invalid_value, placeholder_for, valid_value
 from qaforge.models import FormField
 
 FIELDS = [

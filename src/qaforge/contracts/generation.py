@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 class GenerationRecord(BaseModel):
     """One task an agent finished: what was asked, what came out, time and tokens.
 
-    `task_type == "evolve"` is a test generation in the sense of DESIGN.md §5; the recorder
+    `task_type == "evolve"` is a test generation in the sense of architecture.md §6; the recorder
     decides what it keeps.
     """
 

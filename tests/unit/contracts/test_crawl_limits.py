@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qaforge.agents.tasks import MIN_STATES, CrawlLimits
+from qaforge.contracts.tasks import MIN_STATES, CrawlLimits
 
 
 def test_without_max_states_the_cap_grows_with_the_budget() -> None:

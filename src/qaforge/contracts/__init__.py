@@ -1,0 +1,1 @@
+"""The ground floor: the typed tasks, results and records every layer above exchanges."""
