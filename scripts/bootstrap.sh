@@ -31,7 +31,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   echo "bootstrap: installing Python dependencies (pinned by constraints.txt)"
   # (pip's notes about configured find-links/index paths that do not exist are filtered out)
   quiet() { "$@" 2>&1 >/dev/null | { grep -v "^WARNING: Location 'file://.*' is ignored" || true; } >&2; }
-  quiet .venv/bin/python -m pip install -q --upgrade pip
-  quiet .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
+  # uv installs the pinned set in seconds where pip took two minutes (a fresh clone in CI);
+  # pip itself stays in the venv for users and for `pip check`.
+  quiet .venv/bin/python -m pip install -q -c constraints.txt uv
+  .venv/bin/uv pip install -q --python .venv/bin/python -c constraints.txt -e '.[dev]'
   touch "$stamp"
 fi

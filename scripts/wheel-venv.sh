@@ -7,7 +7,8 @@
 # The venv is cached under $QAFORGE_WHEEL_CACHE (default .venv/wheel) as venv-<deps key>, the
 # key a hash of constraints.txt, the wheel's Requires-Dist and the Python version: a rerun
 # with the same dependencies only reinstalls the qaforge wheel itself (--no-deps), and not even
-# that when the wheel's contents (its RECORD hashes) did not change. pip's cache is used.
+# that when the wheel's contents (its RECORD hashes) did not change. uv installs (its cache is
+# used); the dev venv's pip builds the wheel and checks the result.
 # `.venv/wheel/current` points at the venv in use; older venvs are removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,12 +56,12 @@ if [ ! -f "$venv/.deps-ok" ]; then
   log "creating $venv (qaforge wheel + runtime dependencies, pinned by constraints.txt)"
   rm -rf "$venv"
   "$PYTHON" -m venv --without-pip "$venv"
-  pip_ "${pyv[@]}" install -q -c constraints.txt "$whl"
+  "$ROOT/.venv/bin/uv" pip install -q "${pyv[@]}" -c constraints.txt "$whl"
   touch "$venv/.deps-ok"
   echo "$wheelkey" >"$venv/.wheel-key"
 elif [ "$(cat "$venv/.wheel-key" 2>/dev/null)" != "$wheelkey" ]; then
   log "reinstalling the qaforge wheel in $venv (dependencies unchanged)"
-  pip_ "${pyv[@]}" install -q --no-deps --force-reinstall "$whl"
+  "$ROOT/.venv/bin/uv" pip install -q "${pyv[@]}" --no-deps --reinstall "$whl"
   echo "$wheelkey" >"$venv/.wheel-key"
 fi
 pip_ "${pyv[@]}" check || { log "pip check failed in $venv"; exit 1; }
