@@ -327,7 +327,7 @@ def print_table(rows: list[dict[str, Any]], qaforge: Path, budget: float) -> Non
             (r["stopped_by"] or "")[:40] if s else "",
             str(r["crawl_errors"]) if s else "",
             str(r["tests"]) if s else "",
-            f"{r['pass_rate']:.0%}" if s else "",
+            ("n/a" if r["pass_rate"] is None else f"{r['pass_rate']:.0%}") if s else "",
             "" if r.get("exit_code") is None else str(r["exit_code"]),
             stage_times(r.get("durations")),
             f"{r['wall_s']:.0f}" if "wall_s" in r else "",

@@ -16,7 +16,15 @@ pytestmark = pytest.mark.browser
 
 def test_summary_has_every_key_and_the_figures_we_promise(demo_run: RunOutcome) -> None:
     s = json.loads(Path(demo_run.summary_path).read_text())
-    assert s["schema_version"] == 1
+    assert s["schema_version"] == 2
+    # One document, written once: `run` says how it chose its strategy, and report.md shows
+    # the same strategy and total time as summary.json.
+    assert s["strategy"]["name"] and s["strategy"]["chosen_by"], s["strategy"]
+    assert s["run_id"] == demo_run.run_id
+    md = Path(s["artifacts"]["report_md"]).read_text()
+    assert f"| total time | {s['durations']['total']:.1f}s |" in md
+    assert f"strategy `{s['strategy']['name']} ({s['strategy']['chosen_by']})`" in md
+    assert s["durations"]["total"] >= s["durations"]["observe"] + s["durations"]["execute"]
     assert set(s["crawl"]) >= {
         "states",
         "templates",
@@ -80,15 +88,15 @@ def test_summary_has_every_key_and_the_figures_we_promise(demo_run: RunOutcome) 
 
 
 def test_report_files_are_real_and_self_contained(demo_run: RunOutcome) -> None:
-    a = demo_run.summary["artifacts"]
-    html = Path(a["report_html"]).read_text()
+    a = demo_run.summary.artifacts
+    html = Path(a.report_html).read_text()
     assert "<svg" in html and "What is wrong with the app" in html
     # No external asset: no src/href pointing anywhere but inside the page.
     assert not re.search(r"""(src|href)=["'](https?:)?//""", html)
-    assert Path(a["report_pdf"]).read_bytes()[:5] == b"%PDF-"
-    assert "## Findings" in Path(a["report_md"]).read_text()
-    root = ET.parse(a["junit"]).getroot()
-    assert int(root.find("testsuite").get("tests")) == demo_run.summary["tests"]["generated"]
+    assert Path(a.report_pdf).read_bytes()[:5] == b"%PDF-"
+    assert "## Findings" in Path(a.report_md).read_text()
+    root = ET.parse(a.junit).getroot()
+    assert int(root.find("testsuite").get("tests")) == demo_run.summary.tests.generated
 
 
 def test_no_password_in_any_file_of_the_run(demo_run: RunOutcome) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from qaforge.config import Settings
+from qaforge.contracts.summary import RunSummary
 from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.orchestrate.orchestrator import OrchestrationOptions, run_graph
@@ -48,14 +49,15 @@ def workers(tmp_path: Path, redis_url: str, pg_fresh_url: str) -> Iterator[tuple
                 p.kill()
 
 
-def _figures(s: dict[str, Any]) -> dict[str, Any]:
+def _figures(s: RunSummary) -> dict[str, Any]:
     # The workers run has one pass (CI time): a test the in-process run's second pass found
     # flaky may pass or fail here, so the pass counts are compared by rate, not to the unit.
+    c = s.crawl
     return {
-        "crawl": {k: s["crawl"][k] for k in ("states", "templates", "transitions", "forms")},
-        "tests": {k: s["tests"][k] for k in ("generated", "app_defects")},
-        "coverage": s["coverage"],
-        "findings": sorted((f["kind"], f["where"]) for f in s["findings"]),
+        "crawl": (c.states, c.templates, c.transitions, c.forms),
+        "tests": (s.tests.generated, s.tests.app_defects),
+        "coverage": s.coverage,
+        "findings": sorted((f.kind, f.where) for f in s.findings),
     }
 
 
@@ -82,5 +84,5 @@ def test_the_demo_run_on_workers_matches_the_in_process_run(
         run_graph(req, settings, bus_url=bus, options=OrchestrationOptions(local_agents=False))
     )
     assert _figures(outcome.summary) == _figures(demo_run.summary)
-    assert outcome.summary["pass_rate"] >= 0.95 and demo_run.summary["pass_rate"] >= 0.95
-    assert outcome.summary["tests"]["generated"] >= 40
+    assert (outcome.summary.pass_rate or 0) >= 0.95 and (demo_run.summary.pass_rate or 0) >= 0.95
+    assert outcome.summary.tests.generated >= 40

@@ -37,8 +37,8 @@ def demo_model_path(demo_run: RunOutcome) -> Path:
 
     The pipeline's crawl is `Explorer(settings, demo_target(url), CrawlLimits())`, the crawl
     these tests read; taking it from the run saves a second crawl of the shop per session."""
-    path = Path(demo_run.summary["artifacts"]["summary"]).parent / "model.json"
-    assert path.is_file(), f"the demo run wrote no model.json: {demo_run.summary['artifacts']}"
+    path = Path(demo_run.summary.artifacts.summary).parent / "model.json"
+    assert path.is_file(), f"the demo run wrote no model.json: {demo_run.summary.artifacts}"
     return path
 
 

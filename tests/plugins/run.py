@@ -35,4 +35,4 @@ def demo_run(
 @pytest.fixture(scope="session")
 def demo_suite_dir(demo_run: RunOutcome) -> Path:
     """The tests directory the demo run generated."""
-    return Path(demo_run.summary["artifacts"]["tests_dir"])
+    return Path(demo_run.summary.artifacts.tests_dir)

@@ -17,6 +17,7 @@ from typing import Any
 
 from qaforge.agents.base import AgentError, BaseAgent
 from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.summary import CrawlFigures, RunSummary, TestCounts
 from qaforge.contracts.tasks import ANALYZE, EVOLVE, EXECUTE, HEAL, OBSERVE, REPORT, REQUIRE
 
 
@@ -168,13 +169,20 @@ class FakeReporting(FakeAgent):
         for r in results:
             counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
         model = json.loads(Path(task.payload["model_path"]).read_text())
-        summary = {
-            "states": model["states"],
-            "tests": {"generated": len(results), **counts},
-            "durations": {},
-        }
-        exit_code = 0 if counts.get("failed", 0) == 0 else 1
-        return {"summary_path": _write(out / "summary.json", summary), "exit_code": exit_code}
+        summary = RunSummary(
+            target="http://fake.invalid/",
+            crawl=CrawlFigures(states=model["states"]),
+            tests=TestCounts(
+                generated=len(results),
+                passed=counts.get("passed", 0),
+                failed=counts.get("failed", 0),
+            ),
+            executed=True,
+        )
+        exit_code = summary.exit_code()
+        path = out / "summary.json"
+        summary.write(path)
+        return {"summary_path": str(path), "exit_code": exit_code}
 
 
 CATALOG: dict[str, type[BaseAgent]] = {

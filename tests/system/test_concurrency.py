@@ -59,7 +59,7 @@ async def test_100_concurrent_workflows(
         out = tmp_path / f"run-{i}"
         # Each run's files are its own: the model carries the run's own seed.
         assert json.loads((out / "model.json").read_text())["seed"] == i
-        assert o.summary["states"] == 3 + i % 5
+        assert o.summary.crawl.states == 3 + i % 5
         assert invocations(out).count("execute:done") == 1
     db = Database(db_url)
     try:

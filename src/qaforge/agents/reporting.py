@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from qaforge.execute.engine import load_suite
 from qaforge.generate.scenarios import load_scenarios
 from qaforge.models import AppModel, RunResults
 from qaforge.report.render import render_html, render_junit, render_markdown, render_pdf
-from qaforge.report.summary import artifact_paths, build_summary, exit_code
+from qaforge.report.summary import artifact_paths, build_summary
 
 
 @dataclass
@@ -28,7 +28,8 @@ class ReportingAgent(BaseAgent):
         return self.capability_match(task)
 
     async def execute(self, task: Task) -> TaskResult:
-        """Build the summary, then render it in every format."""
+        """Build the summary once, render it in every format, then write summary.json."""
+        started = time.monotonic()
         req = ReportRequest.model_validate(task.payload)
         out = Path(req.out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -41,17 +42,29 @@ class ReportingAgent(BaseAgent):
             else None
         )
         tests_dir = Path(suite.directory) if suite else out / "tests"
-        artifacts = artifact_paths(out, tests_dir)
-        summary = build_summary(model, scenarios, suite, results, req.durations, artifacts)
-        code = exit_code(summary)
+        durations = dict(req.durations)
+        # Every format shows the same figures: the time to render them is left out.
+        durations["report"] = time.monotonic() - started
+        if req.elapsed_s is not None:
+            durations["total"] = req.elapsed_s + durations["report"]
+        summary = build_summary(
+            model,
+            scenarios,
+            suite,
+            results,
+            durations,
+            artifact_paths(out, tests_dir, pdf=req.pdf),
+            run_id=task.run_id,
+            strategy=req.strategy,
+            stage_errors=req.stage_errors,
+        )
+        code = summary.exit_code()
         (out / "junit.xml").write_text(render_junit(results, suite), encoding="utf-8")
         (out / "report.md").write_text(render_markdown(summary, results, code), encoding="utf-8")
         html = out / "report.html"
         html.write_text(render_html(summary, scenarios, results, suite, code), encoding="utf-8")
         if req.pdf:
             await render_pdf(html, out / "report.pdf", self.settings)
-        else:
-            summary["artifacts"]["report_pdf"] = ""
         path = out / "summary.json"
-        path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        summary.write(path)
         return self.ok(task, ReportResponse(summary_path=str(path), exit_code=code).model_dump())

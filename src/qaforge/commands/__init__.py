@@ -20,12 +20,11 @@ _MODULES = [
 
 
 def register_all(app: typer.Typer) -> None:
-    """Attach every available command module to `app`."""
+    """Attach every command module to `app`; a listed module that is missing or has no
+    `register` is a packaging bug and fails at once, never a command silently absent."""
     for name in _MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # not written yet
-                continue
-            raise
-        module.register(app)
+        module = importlib.import_module(name)
+        register = getattr(module, "register", None)
+        if not callable(register):
+            raise ImportError(f"{name} has no register(app): every command module needs one")
+        register(app)

@@ -27,6 +27,7 @@ from qaforge.commands.common import (
 )
 from qaforge.commands.crawl import CrawlOptions, _with_crawl_options, build_request, check_browser
 from qaforge.config import Settings
+from qaforge.contracts.summary import RunSummary, percent
 from qaforge.models import CrawlStats
 from qaforge.orchestrate.request import RunOutcome, RunRequest
 
@@ -44,32 +45,28 @@ STAGE_LABEL = {
 }
 
 
-def summary_table(summary: dict[str, Any]) -> Table:
+def summary_table(summary: RunSummary) -> Table:
     """The end-of-run table users and CI logs see."""
-    t = summary["tests"]
-    table = Table(title=f"qaforge · {summary.get('app') or summary['target']}")
+    t = summary.tests
+    table = Table(title=f"qaforge · {summary.app or summary.target}")
     table.add_column("figure")
     table.add_column("value", justify="right")
     rows: list[tuple[str, object]] = [
-        ("tests generated", t["generated"]),
-        ("passed", t["passed"]),
-        ("failed", t["failed"]),
-        ("healed", t["healed"]),
-        ("quarantined (flaky)", t["quarantined"]),
-        ("app defects", t["app_defects"]),
-        ("pass rate", f"{summary['pass_rate']:.0%}"),
-        ("templates covered", f"{summary['coverage']['templates']:.0%}"),
-        ("transitions covered", f"{summary['coverage']['transitions']:.0%}"),
-        ("forms covered", f"{summary['coverage']['forms']:.0%}"),
-        ("findings", len(summary["findings"])),
-        ("time (s)", f"{summary['durations']['total']:.1f}"),
+        ("tests generated", t.generated),
+        ("passed", t.passed),
+        ("failed", t.failed),
+        ("healed", t.healed),
+        ("quarantined (flaky)", t.quarantined),
+        ("app defects", t.app_defects),
+        ("pass rate", percent(summary.pass_rate)),
+        ("templates covered", percent(summary.coverage.templates)),
+        ("transitions covered", percent(summary.coverage.transitions)),
+        ("forms covered", percent(summary.coverage.forms)),
+        ("findings", len(summary.findings)),
+        ("time (s)", f"{summary.durations.total:.1f}"),
     ]
-    strategy = summary.get("strategy")
-    if isinstance(strategy, dict) and strategy.get("name"):  # `run`: name and how it was chosen
-        chosen = strategy.get("chosen_by")
-        rows.append(("strategy", f"{strategy['name']} ({chosen})" if chosen else strategy["name"]))
-    elif isinstance(strategy, str) and strategy:  # `test`: the suite's own strategy name
-        rows.append(("strategy", strategy))
+    if summary.strategy.name:
+        rows.append(("strategy", summary.strategy.label()))
     for name, value in rows:
         table.add_row(name, str(value))
     return table
@@ -154,16 +151,15 @@ def _remove_if_empty(path: Path) -> None:
 def _finish(outcome: RunOutcome, json_out: bool) -> None:
     s = outcome.summary
     if json_out:
-        print_json(s)
+        print_json(s.model_dump(mode="json"))
     else:
         console.print(summary_table(s))
-        for f in s["findings"]:
+        for f in s.findings:
             console.print(
-                f"[yellow]finding[/] {escape(str(f['kind']))} at {escape(str(f['where']))}: "
-                f"{escape(str(f['detail']))}",
+                f"[yellow]finding[/] {escape(f.kind)} at {escape(f.where)}: {escape(f.detail)}",
                 highlight=False,
             )
-        console.print(f"report: [bold]{escape(str(s['artifacts']['report_html']))}[/]")
+        console.print(f"report: [bold]{escape(s.artifacts.report_html)}[/]")
         console.print(f"run id: {escape(outcome.run_id)}", highlight=False)
     raise typer.Exit(outcome.exit_code)
 

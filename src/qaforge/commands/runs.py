@@ -100,7 +100,7 @@ def resume(
             )
         raise typer.Exit(EXIT_USAGE) from None
     if json_out:
-        print_json(outcome.summary)
+        print_json(outcome.summary.model_dump(mode="json"))
     else:
         console.print(f"run {outcome.run_id} completed; summary: {outcome.summary_path}")
     raise typer.Exit(outcome.exit_code)

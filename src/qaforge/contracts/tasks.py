@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from qaforge.contracts.summary import StrategyInfo
 from qaforge.models import Target
 
 # Task types (capabilities).
@@ -149,6 +150,12 @@ class ReportRequest(BaseModel):
     results_path: str | None = None
     durations: dict[str, float] = Field(default_factory=dict)
     pdf: bool = True
+    # The run's wall time when the report was asked for (the summary's total adds the
+    # report's own time); None: the sum of the stages.
+    elapsed_s: float | None = None
+    # How `run` chose its strategy; None: the suite's own strategy name.
+    strategy: StrategyInfo | None = None
+    stage_errors: list[str] = Field(default_factory=list)
 
 
 class ReportResponse(BaseModel):

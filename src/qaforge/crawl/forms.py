@@ -148,12 +148,16 @@ def fitted_values(
     return out
 
 
-async def fill_form(page: Page, form: Form, values: dict[str, str], unique: str) -> None:
-    """Type `values` into the form's fields (the rest keep their defaults).
+async def fill_form(page: Page, form: Form, values: dict[str, str], unique: str) -> list[str]:
+    """Type `values` into the form's fields (the rest keep their defaults); returns the names
+    of the selects left alone because the live list no longer offers the value.
 
     Only a control a user can see is set: a form may hold hidden copies of a field (a
     template row, a control a script replaced), and acting on one waits out its timeout.
+    A select whose options a script moved (Django's two-list permission picker empties the
+    list that is sent) keeps its default too, instead of waiting out the time-out.
     """
+    skipped: list[str] = []
     for f in form.fields:
         if f.name not in values:
             continue
@@ -175,9 +179,16 @@ async def fill_form(page: Page, form: Form, values: dict[str, str], unique: str)
         elif f.type == "radio":
             await target.first.check(timeout=3000)
         elif f.type == "select":
+            offered = await target.first.evaluate(
+                "s => Array.from(s.options, o => o.value)", timeout=3000
+            )
+            if value not in offered:
+                skipped.append(f.name)
+                continue
             await target.first.select_option(value=value, timeout=3000)
         elif f.type not in _TEXTLIKE_SKIP:
             await target.first.fill(value, timeout=3000)
+    return skipped
 
 
 async def submit_form(page: Page, form: Form, submit: PWLocator | None) -> None:

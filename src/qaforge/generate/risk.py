@@ -23,6 +23,11 @@ KIND_BASE: dict[ScenarioKind, float] = {
     ScenarioKind.LINK_INTEGRITY: 0.20,
     ScenarioKind.ACCESSIBILITY: 0.05,
 }
+# A kind added to ScenarioKind without its base risk fails here, at import, with its name,
+# not with a KeyError in the middle of a run.
+_UNWEIGHTED = sorted(set(ScenarioKind) - set(KIND_BASE))
+if _UNWEIGHTED:
+    raise ImportError(f"scenario kinds without a base risk in KIND_BASE: {_UNWEIGHTED}")
 
 
 class HistoryProvider(Protocol):

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from qaforge.contracts.summary import RunSummary
 from qaforge.learn.selector import StrategyChoice, choose
 from qaforge.learn.store import ensure_tables
 from qaforge.learn.tracking import GenerationRecord, record_generation, record_outcomes
@@ -95,7 +96,7 @@ async def record_run_generation(settings: Any, rec: GenerationRecord) -> int | N
 
 
 async def finish_run(
-    settings: Any, run_id: str, summary: dict[str, Any], db: Database | None = None
+    settings: Any, run_id: str, summary: RunSummary, db: Database | None = None
 ) -> list[int]:
     """Write a finished run's outcomes back (`record_outcomes`); never raises."""
     if not settings.learning_enabled:

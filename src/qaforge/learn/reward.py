@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from qaforge.contracts.summary import RunSummary
 from qaforge.learn.config import RewardWeights
 
 
@@ -49,39 +50,31 @@ def reward(fig: Figures, weights: RewardWeights | None = None) -> float | None:
     return round(_clip(sum(wt * _clip(v) for wt, v in parts) / total), 6)
 
 
-def rates_from_summary(summary: dict[str, Any]) -> dict[str, Any]:
-    """Counts and rates of a run's summary.json (`tests` block, `pass_rate`, `coverage`)."""
-    t = summary.get("tests", {})
-    generated = int(t.get("generated", 0))
-    passed = int(t.get("passed", 0))
-    failed = int(t.get("failed", 0))
-    flaky = int(t.get("flaky", 0))
-    healed = int(t.get("healed", 0))
-    quarantined = int(t.get("quarantined", 0))
-    app_defects = int(t.get("app_defects", 0))
+def rates_from_summary(summary: RunSummary) -> dict[str, Any]:
+    """Counts and rates of a run's summary (its tests, pass rate and coverage)."""
+    t = summary.tests
     # Quarantined flaky tests appear in both counts; the larger one is the number of tests.
-    unstable = max(flaky, quarantined)
-    kept = generated - app_defects - quarantined
-    pass_rate = summary.get("pass_rate")
+    unstable = max(t.flaky, t.quarantined)
+    kept = t.generated - t.app_defects - t.quarantined
+    pass_rate = summary.pass_rate
     if pass_rate is None:
-        pass_rate = passed / kept if kept > 0 else 1.0
-    cov = summary.get("coverage") or {}
-    cov_values = [float(v) for v in cov.values() if isinstance(v, int | float)]
+        pass_rate = t.passed / kept if kept > 0 else 1.0
+    cov_values = [v for v in summary.coverage.model_dump().values() if v is not None]
     # For learning, a flaky (quarantined) test is not a passing one: a suite whose tests were
     # all quarantined kept nothing, however the report's pass rate (architecture.md §6) reads.
-    judged = generated - app_defects
+    judged = t.generated - t.app_defects
     return {
-        "stable_pass_rate": passed / judged if judged > 0 else 1.0,
-        "generated": generated,
-        "passed": passed,
-        "failed": failed,
-        "flaky": flaky,
-        "healed": healed,
-        "quarantined": quarantined,
-        "app_defects": app_defects,
+        "stable_pass_rate": t.passed / judged if judged > 0 else 1.0,
+        "generated": t.generated,
+        "passed": t.passed,
+        "failed": t.failed,
+        "flaky": t.flaky,
+        "healed": t.healed,
+        "quarantined": t.quarantined,
+        "app_defects": t.app_defects,
         "pass_rate": float(pass_rate),
-        "flake_rate": unstable / generated if generated else 0.0,
-        "heal_rate": healed / passed if passed else 0.0,
+        "flake_rate": unstable / t.generated if t.generated else 0.0,
+        "heal_rate": t.healed / t.passed if t.passed else 0.0,
         "coverage": sum(cov_values) / len(cov_values) if cov_values else None,
         "kept_denominator": max(kept, 0),
     }

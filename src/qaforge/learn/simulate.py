@@ -6,30 +6,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qaforge.contracts.summary import CoverageFigures, RunSummary, TestCounts
 from qaforge.learn.config import LearningConfig
 from qaforge.learn.experiments import compare_clustered
 from qaforge.learn.reward import Figures, reward
 from qaforge.learn.selector import Arm, evidence, pick
 
 
-def synthetic_summary(generated: int, passed: int, flaky: int = 0) -> dict[str, object]:
-    """A summary.json shaped like the reporting agent's, for `generated` tests."""
-    failed = generated - passed - flaky
-    tests = {
-        "generated": generated,
-        "passed": passed,
-        "failed": failed,
-        "flaky": flaky,
-        "healed": 0,
-        "quarantined": flaky,
-        "app_defects": 0,
-    }
+def synthetic_summary(generated: int, passed: int, flaky: int = 0) -> RunSummary:
+    """A run's summary as the Reporting agent builds it, for `generated` tests that ran."""
+    tests = TestCounts(
+        generated=generated,
+        passed=passed,
+        failed=generated - passed - flaky,
+        flaky=flaky,
+        quarantined=flaky,
+    )
     denom = generated - flaky
-    return {
-        "tests": tests,
-        "pass_rate": passed / denom if denom else 1.0,
-        "coverage": {"templates": 1.0},
-    }
+    return RunSummary(
+        target="http://synthetic.invalid/",
+        tests=tests,
+        pass_rate=passed / denom if denom else None,
+        coverage=CoverageFigures(templates=1.0),
+        executed=True,
+    )
 
 
 @dataclass

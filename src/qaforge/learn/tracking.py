@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qaforge.contracts.summary import RunSummary
 from qaforge.learn.config import LearningConfig
 from qaforge.learn.patterns import features_of_suite, mine_patterns
 from qaforge.learn.reward import Figures, rates_from_summary, reward
@@ -121,15 +122,19 @@ async def _variant_for(s: AsyncSession, rec: GenerationRecord) -> StrategyVarian
 async def record_outcomes(
     db: Database,
     run_id: str,
-    summary: dict[str, Any],
+    summary: RunSummary,
     config: LearningConfig | None = None,
     results: dict[str, Any] | None = None,
 ) -> list[int]:
     """Write a finished run's outcomes onto its generations; update variants, experiments, monitor.
 
-    `summary` is the run's summary.json; `results` (results.json) gives per-kind figures and is
-    read from beside the summary when not given. Returns the ids of the generations updated.
+    `summary` is the run's summary; `results` (results.json) gives per-kind figures and is
+    read from beside the summary when not given. Returns the ids of the generations updated:
+    none for a suite that was written but not run (a TypeScript one), which says nothing of
+    how its strategy's tests fare.
     """
+    if not summary.executed:
+        return []
     cfg = config or LearningConfig()
     await ensure_tables(db)
     rates = rates_from_summary(summary)
@@ -209,8 +214,8 @@ async def _system_rows(s: AsyncSession, gen: TestGeneration, rates: dict[str, An
         )
 
 
-def _results_beside(summary: dict[str, Any]) -> dict[str, Any] | None:
-    path = (summary.get("artifacts") or {}).get("summary")
+def _results_beside(summary: RunSummary) -> dict[str, Any] | None:
+    path = summary.artifacts.summary
     if not path:
         return None
     candidate = Path(path).parent / "results.json"

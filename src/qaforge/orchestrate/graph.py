@@ -21,6 +21,7 @@ from langgraph.graph import END, START, StateGraph
 
 from qaforge.agents.catalog import TASK_AGENT
 from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.summary import RunSummary, StrategyInfo
 from qaforge.contracts.tasks import (
     ANALYZE,
     EVOLVE,
@@ -246,6 +247,9 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             results_path=state.get("results_path"),
             durations=dict(state.get("durations") or {}),
             pdf=req.pdf,
+            elapsed_s=time.monotonic() - ctx.started,
+            strategy=strategy_info(req),
+            stage_errors=list(state.get("stage_errors") or []),
         ).model_dump(mode="json")
         res = await ctx.task("report", REPORT, payload)
         return {"summary_path": res["summary_path"], "exit_code": int(res["exit_code"])}
@@ -296,22 +300,20 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
     return g
 
 
-def finish_summary(
-    run_id: str, state: dict[str, Any], started: float, extra: dict[str, Any] | None = None
-) -> RunOutcome:
-    """Read the report's summary and add the stage durations, the run id and `extra` to it."""
+def strategy_info(req: RunRequest) -> StrategyInfo | None:
+    """How `run` chose the strategy (name, method, variant); None when the suite's own name
+    stands (`qaforge test`)."""
+    if not req.strategy_method:
+        return None
+    return StrategyInfo(name=req.strategy, chosen_by=req.strategy_method, variant_id=req.variant_id)
+
+
+def finish_summary(run_id: str, state: dict[str, Any]) -> RunOutcome:
+    """The outcome of a finished run: the summary the Reporting agent wrote."""
     summary_path = Path(state["summary_path"])
-    summary: dict[str, Any] = json.loads(summary_path.read_text())
-    durations = dict(state.get("durations") or {})
-    durations["total"] = time.monotonic() - started
-    summary.setdefault("durations", {}).update({k: round(v, 3) for k, v in durations.items()})
-    summary["run_id"] = run_id
-    summary["stage_errors"] = list(state.get("stage_errors") or [])
-    summary.update(extra or {})
-    summary_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return RunOutcome(
         run_id=run_id,
         summary_path=str(summary_path),
         exit_code=int(state["exit_code"]),
-        summary=summary,
+        summary=RunSummary.load(summary_path),
     )

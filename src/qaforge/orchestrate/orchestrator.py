@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -300,8 +299,6 @@ class Orchestrator:
         start: PipelineState | None,
         on_stage: StageFn | None,
     ) -> RunOutcome:
-        started = time.monotonic()
-
         async def progress(stage: str) -> None:
             await self.runs.progress(run_id, stage)
 
@@ -340,14 +337,7 @@ class Orchestrator:
                     with contextlib.suppress(asyncio.CancelledError):
                         await watcher
             break
-        extra: dict[str, Any] = {}
-        if request.strategy_method:
-            extra["strategy"] = {
-                "name": request.strategy,
-                "chosen_by": request.strategy_method,
-                "variant_id": request.variant_id,
-            }
-        outcome = finish_summary(run_id, dict(final), started, extra)
+        outcome = finish_summary(run_id, dict(final))
         from qaforge.learn.driver import finish_run
 
         await finish_run(self.settings, run_id, outcome.summary, db=self.db)  # never raises

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from qaforge.contracts.summary import RunSummary
 from qaforge.contracts.tasks import ObserveRequest
 
 
@@ -41,4 +42,4 @@ class RunOutcome(BaseModel):
     run_id: str
     summary_path: str
     exit_code: int
-    summary: dict[str, Any] = Field(default_factory=dict)
+    summary: RunSummary

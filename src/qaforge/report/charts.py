@@ -52,14 +52,16 @@ def risk_chart(risks: list[float]) -> str:
     return _svg(fig)
 
 
-def coverage_chart(cov: dict[str, float]) -> str:
-    """Coverage of templates, transitions and forms (fractions)."""
+def coverage_chart(cov: dict[str, float | None]) -> str:
+    """Coverage of templates, transitions and forms (fractions; None: nothing to cover)."""
     keys = list(cov)
+    shares = [cov[k] or 0.0 for k in keys]
     fig, ax = plt.subplots(figsize=(5.2, 1.8))
     ax.barh(keys, [1.0] * len(keys), color="#e5e7eb")
-    ax.barh(keys, [cov[k] for k in keys], color="#16a34a")
+    ax.barh(keys, shares, color="#16a34a")
     for i, k in enumerate(keys):
-        ax.text(min(cov[k], 0.9) + 0.02, i, f"{cov[k]:.0%}", va="center", fontsize=9)
+        label = "n/a" if cov[k] is None else f"{shares[i]:.0%}"
+        ax.text(min(shares[i], 0.9) + 0.02, i, label, va="center", fontsize=9)
     ax.set_xlim(0, 1)
     ax.invert_yaxis()
     ax.spines[["top", "right"]].set_visible(False)

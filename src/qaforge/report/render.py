@@ -5,11 +5,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from qaforge.config import Settings
+from qaforge.contracts.summary import QuarantineItem, RunSummary, percent
 from qaforge.models import RunResults, Scenario, TestOutcome, TestSuite
 from qaforge.report import charts
 
@@ -19,20 +19,23 @@ _env = Environment(
 )
 
 
-def verdict(summary: dict[str, Any], code: int) -> str:
-    t = summary["tests"]
+def verdict(summary: RunSummary, code: int) -> str:
+    """One line: all passed, or how many tests failed and how many findings there are."""
+    t = summary.tests
     if code == 0:
+        if not summary.executed:
+            return "The suite was written, not run"
         return "All kept tests passed; no app defect found"
     parts = []
-    if t["failed"]:
-        parts.append(f"{t['failed']} test(s) failed")
-    if t["app_defects"] or summary["findings"]:
-        parts.append(f"{len(summary['findings'])} app finding(s)")
+    if t.failed:
+        parts.append(f"{t.failed} test(s) failed")
+    if t.app_defects or summary.findings:
+        parts.append(f"{len(summary.findings)} app finding(s)")
     return "; ".join(parts)
 
 
 def render_html(
-    summary: dict[str, Any],
+    summary: RunSummary,
     scenarios: list[Scenario],
     results: RunResults | None,
     suite: TestSuite | None,
@@ -49,6 +52,7 @@ def render_html(
     heals = [h for r in (results.results if results else []) for h in r.heals]
     return _env.get_template("report.html.j2").render(
         s=summary,
+        percent=percent,
         scenarios=sorted(scenarios, key=lambda x: -x.risk),
         outcome_of=outcome_of,
         problems=problems,
@@ -57,43 +61,41 @@ def render_html(
         verdict=verdict(summary, code),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         charts={
-            "outcomes": charts.outcomes_chart(summary["tests"]),
+            "outcomes": charts.outcomes_chart(summary.tests.model_dump()),
             "risk": charts.risk_chart([s.risk for s in scenarios]),
-            "coverage": charts.coverage_chart(summary["coverage"]),
-            "durations": charts.durations_chart(summary["durations"]),
+            "coverage": charts.coverage_chart(summary.coverage.model_dump()),
+            "durations": charts.durations_chart(summary.durations.model_dump()),
         },
     )
 
 
-def render_markdown(summary: dict[str, Any], results: RunResults | None, code: int) -> str:
+def render_markdown(summary: RunSummary, results: RunResults | None, code: int) -> str:
     """report.md: the same story in plain text."""
-    t, c, cr = summary["tests"], summary["coverage"], summary["crawl"]
+    t, c, cr = summary.tests, summary.coverage, summary.crawl
     lines = [
-        f"# qaforge report: {summary['app'] or summary['target']}",
+        f"# qaforge report: {summary.app or summary.target}",
         "",
-        f"**{verdict(summary, code)}** (exit code {code}) · target {summary['target']}"
-        f" · strategy `{summary['strategy']}`",
+        f"**{verdict(summary, code)}** (exit code {code}) · target {summary.target}"
+        f" · strategy `{summary.strategy.label()}`",
         "",
         "| figure | value |",
         "|---|---|",
-        f"| pass rate | {summary['pass_rate']:.0%} |",
-        *(f"| tests {k} | {v} |" for k, v in t.items()),
-        f"| coverage templates / transitions / forms | {c['templates']:.0%} / "
-        f"{c['transitions']:.0%} / {c['forms']:.0%} |",
-        f"| crawl | {cr['states']} states, {cr['templates']} templates, "
-        f"{cr['transitions']} transitions, {cr['forms']} forms in {cr['duration_s']:.1f}s |",
-        f"| pages fetched by HTTP | {cr.get('http_pages', 0)} "
-        f"({cr.get('http_templates', 0)} templates) in {cr.get('http_duration_s', 0.0):.1f}s |",
-        f"| total time | {summary['durations']['total']:.1f}s |",
+        f"| pass rate | {percent(summary.pass_rate)} |",
+        *(f"| tests {k} | {v} |" for k, v in t.model_dump().items()),
+        f"| coverage templates / transitions / forms | {percent(c.templates)} / "
+        f"{percent(c.transitions)} / {percent(c.forms)} |",
+        f"| crawl | {cr.states} states, {cr.templates} templates, "
+        f"{cr.transitions} transitions, {cr.forms} forms in {cr.duration_s:.1f}s |",
+        f"| pages fetched by HTTP | {cr.http_pages} "
+        f"({cr.http_templates} templates) in {cr.http_duration_s:.1f}s |",
+        f"| total time | {summary.durations.total:.1f}s |",
         "",
     ]
-    if summary.get("recheck"):
-        lines += [f"Reruns: {summary['recheck']}.", ""]
-    if summary["findings"]:
+    if summary.recheck:
+        lines += [f"Reruns: {summary.recheck}.", ""]
+    if summary.findings:
         lines += ["## Findings (the app, not the tests)", ""]
-        lines += [
-            f"- **{f['kind']}** at `{f['where']}`: {f['detail']}" for f in summary["findings"]
-        ]
+        lines += [f"- **{f.kind}** at `{f.where}`: {f.detail}" for f in summary.findings]
         lines.append("")
     bad = [r for r in (results.results if results else []) if r.outcome != TestOutcome.PASSED]
     if bad:
@@ -103,7 +105,7 @@ def render_markdown(summary: dict[str, Any], results: RunResults | None, code: i
             cls = f" ({r.failure_class.value})" if r.failure_class else ""
             lines.append(f"- `{r.test_id}`: {r.outcome.value}{cls} {first}")
         lines.append("")
-    lines += _quarantine_lines(summary.get("quarantine", []))
+    lines += _quarantine_lines(summary.quarantine)
     heals = [h for r in (results.results if results else []) for h in r.heals]
     if heals:
         lines += ["## Heals", ""]
@@ -116,23 +118,23 @@ def render_markdown(summary: dict[str, Any], results: RunResults | None, code: i
     return "\n".join(lines) + "\n"
 
 
-def _quarantine_lines(listing: list[dict[str, Any]]) -> list[str]:
+def _quarantine_lines(listing: list[QuarantineItem]) -> list[str]:
     """Markdown: what is quarantined, since when and why; what this run released."""
-    held = [q for q in listing if q["status"] == "quarantined"]
-    released = [q for q in listing if q["status"] == "released"]
+    held = [q for q in listing if q.status == "quarantined"]
+    released = [q for q in listing if q.status == "released"]
     lines: list[str] = []
     if held:
         lines += ["## Quarantined (still run and reported; they do not fail the build)", ""]
         for q in held:
             lines.append(
-                f"- `{q['test_id']}` since {q['since'] or 'an earlier run'}: {q['reason']}"
-                f" · this run: {q['outcome'] or 'not run'}"
-                f" · consecutive passing executions: {q['consecutive_passes']}"
+                f"- `{q.test_id}` since {q.since or 'an earlier run'}: {q.reason}"
+                f" · this run: {q.outcome or 'not run'}"
+                f" · consecutive passing executions: {q.consecutive_passes}"
             )
         lines.append("")
     if released:
         lines += ["## Released from quarantine in this run", ""]
-        lines += [f"- `{q['test_id']}`: {q['reason']}" for q in released]
+        lines += [f"- `{q.test_id}`: {q.reason}" for q in released]
         lines.append("")
     return lines
 

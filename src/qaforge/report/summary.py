@@ -1,4 +1,5 @@
-"""summary.json: the figures of one run, for CI and scripts (and the other report formats)."""
+"""Building summary.json (`RunSummary`): the figures of one run, for CI and scripts and the
+other report formats."""
 
 from __future__ import annotations
 
@@ -6,16 +7,27 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from qaforge.contracts.summary import (
+    STAGES,
+    Artifacts,
+    CoverageFigures,
+    CrawlFigures,
+    Durations,
+    QuarantineItem,
+    RunSummary,
+    ScenarioFigures,
+    StrategyInfo,
+    SummaryFinding,
+    TestCounts,
+)
 from qaforge.execute import quarantine
 from qaforge.generate.scenarios import Requirements
 from qaforge.models import AppModel, RunResults, Scenario, TestOutcome, TestSuite
 
-SUMMARY_VERSION = 1
-
 
 def coverage(
     model: AppModel, scenarios: list[Scenario], suite: TestSuite | None
-) -> dict[str, float]:
+) -> CoverageFigures:
     """Fractions of the crawl's templates, kept transitions and forms that a kept test covers."""
     in_suite = {t.scenario_id for t in suite.tests} if suite else {s.id for s in scenarios}
     used = [s for s in scenarios if s.id in in_suite]
@@ -37,37 +49,38 @@ def coverage(
         if tid in by_id and by_id[tid].action.form_id
     }
 
-    def frac(part: set[Any], whole: set[Any]) -> float:
-        return round(len(part & whole) / len(whole), 4) if whole else 1.0
+    def frac(part: set[Any], whole: set[Any]) -> float | None:
+        return round(len(part & whole) / len(whole), 4) if whole else None
 
-    return {
-        "templates": frac(templates_cov, templates_all),
-        "transitions": frac(trans_cov, kept),
-        "forms": frac(forms_cov, forms_all),
-    }
+    return CoverageFigures(
+        templates=frac(templates_cov, templates_all),
+        transitions=frac(trans_cov, kept),
+        forms=frac(forms_cov, forms_all),
+    )
 
 
-def test_counts(results: RunResults | None, suite: TestSuite | None) -> dict[str, int]:
+def test_counts(results: RunResults | None, suite: TestSuite | None) -> TestCounts:
     """generated/passed/failed/flaky/healed/quarantined/app_defects."""
     c = Counter(r.outcome for r in results.results) if results else Counter()
     flaky_seen = sum(
         1 for r in (results.results if results else []) if r.message.startswith("flaky")
     )
-    return {
-        "generated": len(suite.tests) if suite else 0,
-        "passed": c[TestOutcome.PASSED] + c[TestOutcome.HEALED],
-        "failed": c[TestOutcome.FAILED],
-        "flaky": c[TestOutcome.FLAKY] + flaky_seen,
-        "healed": c[TestOutcome.HEALED],
-        "quarantined": c[TestOutcome.QUARANTINED],
-        "app_defects": c[TestOutcome.APP_DEFECT],
-    }
+    return TestCounts(
+        generated=len(suite.tests) if suite else 0,
+        passed=c[TestOutcome.PASSED] + c[TestOutcome.HEALED],
+        failed=c[TestOutcome.FAILED],
+        flaky=c[TestOutcome.FLAKY] + flaky_seen,
+        healed=c[TestOutcome.HEALED],
+        quarantined=c[TestOutcome.QUARANTINED],
+        app_defects=c[TestOutcome.APP_DEFECT],
+    )
 
 
-def pass_rate(tests: dict[str, int]) -> float:
-    """passed / (generated − app_defects − quarantined) (architecture.md §6)."""
-    denom = tests["generated"] - tests["app_defects"] - tests["quarantined"]
-    return round(tests["passed"] / denom, 4) if denom > 0 else 1.0
+def pass_rate(tests: TestCounts, executed: bool = True) -> float | None:
+    """passed / (generated − app_defects − quarantined) (architecture.md §6); None ("n/a")
+    when the suite did not run or no kept test is left to judge."""
+    denom = tests.generated - tests.app_defects - tests.quarantined
+    return round(tests.passed / denom, 4) if executed and denom > 0 else None
 
 
 def oracle_of(scenario: Scenario | None) -> str:
@@ -84,13 +97,20 @@ def build_summary(
     suite: TestSuite | None,
     results: RunResults | None,
     durations: dict[str, float],
-    artifacts: dict[str, str],
-) -> dict[str, Any]:
-    """The summary document (schema of issue 4, plus a few extras)."""
+    artifacts: Artifacts,
+    *,
+    run_id: str = "",
+    strategy: StrategyInfo | None = None,
+    stage_errors: list[str] | None = None,
+) -> RunSummary:
+    """The run's summary. `durations` holds seconds per stage and `total` (the run's wall time
+    so far; the sum of the stages when absent); `strategy` defaults to the suite's own."""
     s = model.crawl_stats
     tests = test_counts(results, suite)
-    findings = [f.model_dump() for f in model.findings]
-    seen = {(f["kind"], f["where"]) for f in findings}
+    findings = [
+        SummaryFinding(kind=str(f.kind), where=f.where, detail=f.detail) for f in model.findings
+    ]
+    seen = {(f.kind, f.where) for f in findings}
     by_test = {t.test_id: t for t in suite.tests} if suite else {}
     by_scenario = {sc.id: sc for sc in scenarios}
     for r in results.results if results else []:
@@ -100,74 +120,70 @@ def build_summary(
             key = ("test-failure", where)
             if key not in seen and not (gt and gt.expect_defect):
                 seen.add(key)
+                oracle = oracle_of(by_scenario.get(gt.scenario_id) if gt else None)
                 findings.append(
-                    {
-                        "kind": "test-failure",
-                        "where": where,
-                        "detail": f"[{oracle_of(by_scenario.get(gt.scenario_id) if gt else None)}] "
-                        + r.message.splitlines()[0][:300],
-                    }
+                    SummaryFinding(
+                        kind="test-failure",
+                        where=where,
+                        detail=f"[{oracle}] " + r.message.splitlines()[0][:300],
+                    )
                 )
-    total = round(sum(v for k, v in durations.items() if k != "total"), 3)
-    return {
-        "schema_version": SUMMARY_VERSION,
-        "target": model.target.url,
-        "app": model.target.app or "",
-        "crawl": {
-            "states": s.states,
-            "templates": s.templates,
-            "transitions": s.transitions,
-            "forms": s.forms,
-            "actions": s.actions,
-            "duration_s": s.duration_s,
-            "stopped_by": s.stopped_by,
-            "errors": list(s.errors),
-            "browser_restarts": s.browser_restarts,
-            "http_pages": s.http_pages,
-            "http_templates": s.http_templates,
-            "http_duration_s": s.http_duration_s,
-        },
-        "scenarios": {
-            "total": len(scenarios),
-            "by_kind": dict(sorted(Counter(sc.kind.value for sc in scenarios).items())),
-        },
-        "tests": tests,
-        "pass_rate": pass_rate(tests),
-        "coverage": coverage(model, scenarios, suite),
-        "findings": findings,
-        "durations": {
-            **{
-                k: round(durations.get(k, 0.0), 3)
-                for k in ("observe", "require", "analyze", "evolve", "execute", "report")
-            },
-            "total": round(durations.get("total", total), 3),
-        },
-        "artifacts": artifacts,
-        "strategy": suite.strategy if suite else "",
-        "quarantine": quarantine_listing(suite, results),
-        "recheck": results.recheck if results else "",
-    }
+    total = sum(v for k, v in durations.items() if k != "total")
+    executed = results is not None
+    return RunSummary(
+        run_id=run_id,
+        target=model.target.url,
+        app=model.target.app or "",
+        crawl=CrawlFigures(
+            states=s.states,
+            templates=s.templates,
+            transitions=s.transitions,
+            forms=s.forms,
+            actions=s.actions,
+            duration_s=s.duration_s,
+            stopped_by=s.stopped_by,
+            errors=list(s.errors),
+            browser_restarts=s.browser_restarts,
+            http_pages=s.http_pages,
+            http_templates=s.http_templates,
+            http_duration_s=s.http_duration_s,
+        ),
+        scenarios=ScenarioFigures(
+            total=len(scenarios),
+            by_kind=dict(sorted(Counter(sc.kind.value for sc in scenarios).items())),
+        ),
+        tests=tests,
+        pass_rate=pass_rate(tests, executed),
+        coverage=coverage(model, scenarios, suite),
+        findings=findings,
+        durations=Durations(
+            **{k: round(durations.get(k, 0.0), 3) for k in STAGES},
+            total=round(durations.get("total", total), 3),
+        ),
+        artifacts=artifacts,
+        strategy=strategy or StrategyInfo(name=suite.strategy if suite else ""),
+        quarantine=quarantine_listing(suite, results),
+        recheck=results.recheck if results else "",
+        executed=executed,
+        stage_errors=list(stage_errors or []),
+    )
 
 
-def quarantine_listing(suite: TestSuite | None, results: RunResults | None) -> list[dict[str, Any]]:
+def quarantine_listing(suite: TestSuite | None, results: RunResults | None) -> list[QuarantineItem]:
     """What is quarantined (since when, why, this run's outcome) and what this run released."""
     directory = suite.directory if suite else results.suite_dir if results else ""
     entries = quarantine.load(Path(directory)) if directory else {}
-    return quarantine.listing(results.results if results else [], entries)
+    listed = quarantine.listing(results.results if results else [], entries)
+    return [QuarantineItem.model_validate(item) for item in listed]
 
 
-def exit_code(summary: dict[str, Any]) -> int:
-    """0 all kept tests passed and no app defect; 1 otherwise (architecture.md §6)."""
-    t = summary["tests"]
-    return 1 if t["failed"] or t["app_defects"] or summary["findings"] else 0
-
-
-def artifact_paths(out_dir: Path, tests_dir: Path) -> dict[str, str]:
-    return {
-        "tests_dir": str(tests_dir),
-        "report_html": str(out_dir / "report.html"),
-        "report_md": str(out_dir / "report.md"),
-        "report_pdf": str(out_dir / "report.pdf"),
-        "junit": str(out_dir / "junit.xml"),
-        "summary": str(out_dir / "summary.json"),
-    }
+def artifact_paths(out_dir: Path, tests_dir: Path, pdf: bool = True) -> Artifacts:
+    """Where the run's files are (`report_pdf` is "" when no PDF is written)."""
+    return Artifacts(
+        tests_dir=str(tests_dir),
+        report_html=str(out_dir / "report.html"),
+        report_md=str(out_dir / "report.md"),
+        report_pdf=str(out_dir / "report.pdf") if pdf else "",
+        junit=str(out_dir / "junit.xml"),
+        summary=str(out_dir / "summary.json"),
+    )

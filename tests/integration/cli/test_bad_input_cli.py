@@ -7,6 +7,7 @@ process (an unreachable app, Redis or database) start `python -m qaforge.cli`.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -154,27 +155,38 @@ def test_test_dir_without_model_json(cli: Run, tmp_path: Path) -> None:
     assert code == 2 and "is not a qaforge model" in one_error(output)
 
 
-def test_summary_table_takes_both_strategy_shapes() -> None:
+def test_summary_table_shows_the_strategy_and_n_a_for_empty_sets() -> None:
     from rich.console import Console
 
     from qaforge.commands.run import summary_table
+    from qaforge.contracts.summary import (
+        CoverageFigures,
+        RunSummary,
+        StrategyInfo,
+        TestCounts,
+    )
 
-    base: dict[str, Any] = {
-        "target": "http://x/",
-        "tests": dict.fromkeys(
-            ("generated", "passed", "failed", "healed", "quarantined", "app_defects"), 1
-        ),
-        "pass_rate": 1.0,
-        "coverage": {"templates": 0.5, "transitions": 0.5, "forms": 0.5},
-        "findings": [],
-        "durations": {"total": 1.0},
-    }
+    base = RunSummary(
+        target="http://x/",
+        tests=TestCounts(generated=2, passed=1, failed=1),
+        pass_rate=0.5,
+        coverage=CoverageFigures(templates=0.5, transitions=0.25, forms=None),
+    )
     console = Console(width=200, record=True)
-    console.print(summary_table({**base, "strategy": "resilient"}))  # `qaforge test`
-    console.print(summary_table({**base, "strategy": {"name": "strict", "chosen_by": "bandit"}}))
-    console.print(summary_table({**base, "strategy": ""}))
+    named = StrategyInfo(name="resilient")  # `qaforge test`: the suite's own name
+    console.print(summary_table(base.model_copy(update={"strategy": named})))
+    chosen = StrategyInfo(name="strict", chosen_by="bandit", variant_id=3)
+    console.print(summary_table(base.model_copy(update={"strategy": chosen})))
     text = console.export_text()
     assert "resilient" in text and "strict (bandit)" in text
+    assert "50%" in text and "25%" in text
+    # An app without forms: nothing to cover is "n/a", not 100%.
+    assert re.search(r"forms covered\s+│\s+n/a", text), text
+    # A suite written but not run (TypeScript): no pass rate.
+    console = Console(width=200, record=True)
+    console.print(summary_table(RunSummary(target="http://x/", tests=TestCounts(generated=3))))
+    text = console.export_text()
+    assert re.search(r"pass rate\s+│\s+n/a", text) and "0%" not in text, text
 
 
 # ------------------------------------------------------------------ whole processes

@@ -62,9 +62,9 @@ async def one_run(
         workers=1,
     )
     outcome = await run_graph(req, settings)
-    assert outcome.summary["strategy"]["name"] == name
-    assert outcome.summary["strategy"]["variant_id"] is not None
-    return outcome.summary
+    assert outcome.summary.strategy.name == name
+    assert outcome.summary.strategy.variant_id is not None
+    return outcome.summary.model_dump(mode="json")
 
 
 def test_flaky_strategy_loses_on_deals_and_the_selector_prefers_the_stable_one(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from qaforge.contracts.summary import RunSummary, StrategyInfo
 from qaforge.execute import quarantine
 from qaforge.execute.engine import combine, differing
 from qaforge.execute.runner import CaseResult, PytestRun
@@ -139,7 +140,7 @@ def test_quarantined_test_passing_three_executions_is_released(tmp_path: Path) -
     listing = quarantine_listing(
         suite_in(tmp_path), RunResults(suite_dir=str(tmp_path), results=list(by.values()))
     )
-    assert [(q["test_id"], q["status"]) for q in listing] == [(T, "released")]
+    assert [(q.test_id, q.status) for q in listing] == [(T, "released")]
 
 
 def test_a_flip_resets_the_pass_streak(tmp_path: Path) -> None:
@@ -160,7 +161,7 @@ def test_quarantined_test_failing_every_run_is_a_failure(tmp_path: Path) -> None
     counts = count_tests(
         RunResults(suite_dir=str(tmp_path), results=list(by.values())), suite_in(tmp_path)
     )
-    assert counts["failed"] == 1 and counts["quarantined"] == 0  # the build goes red
+    assert counts.failed == 1 and counts.quarantined == 0  # the build goes red
 
 
 def test_quarantined_test_still_flaky_stays_quarantined_without_retries(tmp_path: Path) -> None:
@@ -178,8 +179,8 @@ def test_pass_rate_leaves_quarantined_out(tmp_path: Path) -> None:
     by, _ = execution(tmp_path, ["passed", "failed"])
     results = RunResults(suite_dir=str(tmp_path), results=list(by.values()))
     counts = count_tests(results, suite_in(tmp_path))
-    assert counts["quarantined"] == 1 and counts["passed"] == 1
-    assert counts["flaky"] == counts["quarantined"]
+    assert counts.quarantined == 1 and counts.passed == 1
+    assert counts.flaky == counts.quarantined
     assert pass_rate(counts) == 1.0  # 1 passed / (2 generated − 0 app defects − 1 quarantined)
 
 
@@ -188,7 +189,7 @@ def test_report_lists_quarantine_since_and_why(tmp_path: Path) -> None:
     by, _ = execution(tmp_path, ["passed", "failed"])
     results = RunResults(suite_dir=str(tmp_path), results=list(by.values()))
     listing = quarantine_listing(suite_in(tmp_path), results)
-    assert listing == [
+    assert [q.model_dump() for q in listing] == [
         {
             "test_id": T,
             "status": "quarantined",
@@ -199,18 +200,15 @@ def test_report_lists_quarantine_since_and_why(tmp_path: Path) -> None:
         }
     ]
     counts = count_tests(results, suite_in(tmp_path))
-    summary = {
-        "app": "shop",
-        "target": "http://x/",
-        "strategy": "default",
-        "tests": counts,
-        "pass_rate": pass_rate(counts),
-        "coverage": {"templates": 1.0, "transitions": 1.0, "forms": 1.0},
-        "crawl": {"states": 1, "templates": 1, "transitions": 0, "forms": 0, "duration_s": 1.0},
-        "durations": {"total": 1.0},
-        "findings": [],
-        "quarantine": listing,
-    }
+    summary = RunSummary(
+        app="shop",
+        target="http://x/",
+        strategy=StrategyInfo(name="default"),
+        tests=counts,
+        pass_rate=pass_rate(counts),
+        quarantine=listing,
+        executed=True,
+    )
     md = render_markdown(summary, results, 0)
     assert "## Quarantined" in md and "since 2024-05-01T10:00:00+00:00" in md
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from qaforge.config import Settings
+from qaforge.contracts.summary import RunSummary
 from qaforge.learn.config import LearningConfig
 from qaforge.learn.selector import StrategyChoice, choose
 from qaforge.learn.simulate import synthetic_summary
@@ -107,6 +107,6 @@ async def share_chosen(db: Database, app: str, name: str, draws: int = 200, seed
     return hits / draws
 
 
-def summary_with(passed: int, generated: int = 10, flaky: int = 0) -> dict[str, Any]:
-    """A synthetic summary.json."""
+def summary_with(passed: int, generated: int = 10, flaky: int = 0) -> RunSummary:
+    """A synthetic run summary."""
     return synthetic_summary(generated, passed, flaky)

@@ -8,7 +8,7 @@ import pytest
 from qaforge.config import Settings
 from qaforge.learn.config import LearningConfig
 from qaforge.learn.selector import Arm, choose, choose_strategy, epsilon_pick, thompson_pick
-from qaforge.learn.simulate import simulate_bandit
+from qaforge.learn.simulate import simulate_bandit, synthetic_summary
 from qaforge.learn.variants import list_variants, register_variant
 from qaforge.store.database import Database
 from tests.unit.learn.helpers import share_chosen, synthetic_run
@@ -106,7 +106,7 @@ async def test_per_kind_selection_uses_that_kinds_reward(db: Database) -> None:
                     for t in tests
                 ]
             }
-            summary = {"tests": {"generated": 4, "passed": 2, "failed": 2}, "pass_rate": 0.5}
+            summary = synthetic_summary(4, 2)
             await record_outcomes(db, f"{name}-{i}", summary, cfg, results=results)
     async with db.session() as s:
         for v in await list_variants(s, "evolution"):

@@ -87,6 +87,20 @@ async def test_outcomes_of_an_unknown_run_update_nothing(db: Database) -> None:
     assert await record_outcomes(db, "nope", summary_with(passed=1)) == []
 
 
+async def test_a_suite_written_but_not_run_teaches_nothing(db: Database) -> None:
+    """`--lang ts` writes a suite and does not run it: no 0 % pass rate for its strategy."""
+    await record_generation(
+        db, GenerationRecord(run_id="run-ts", app="shop", strategy="balanced", tests_generated=10)
+    )
+    written = summary_with(passed=0).model_copy(update={"executed": False, "pass_rate": None})
+    assert await record_outcomes(db, "run-ts", written) == []
+    async with db.session() as s:
+        (gen,) = (await s.scalars(select(TestGeneration))).all()
+        v = await get_variant(s, "evolution", "balanced")
+    assert gen.outcome_at is None and gen.pass_rate is None
+    assert v is not None and v.outcome_count == 0
+
+
 async def test_recorder_hook_records_evolve_tasks_only(db: Database, tmp_path: Path) -> None:
     suite = make_suite(tmp_path / "out" / "tests")
     rec = make_recorder(Settings(database_url=db.url))
