@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from qaforge.config import Settings
 
 
 class RewardWeights(BaseModel):
@@ -50,11 +52,6 @@ class LearningConfig(BaseModel):
     pattern_min_trials: int = 3
 
     @classmethod
-    def from_settings(cls, settings: Any) -> LearningConfig:
-        """Read an optional `learning` mapping on the settings object (else the defaults)."""
-        raw = getattr(settings, "learning", None)
-        if isinstance(raw, LearningConfig):
-            return raw
-        if isinstance(raw, dict):
-            return cls.model_validate(raw)
-        return cls()
+    def from_settings(cls, settings: Settings) -> LearningConfig:
+        """The `[learning]` table of the settings (qaforge.toml), over the defaults."""
+        return cls.model_validate(settings.learning)

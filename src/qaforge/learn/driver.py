@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from qaforge.config import Settings
 from qaforge.contracts.summary import RunSummary
+from qaforge.learn.config import LearningConfig
 from qaforge.learn.selector import StrategyChoice, choose
 from qaforge.learn.store import ensure_tables
 from qaforge.learn.tracking import GenerationRecord, record_generation, record_outcomes
@@ -30,7 +32,7 @@ AUTO = "auto"
 
 
 async def strategy_for_run(
-    settings: Any,
+    settings: Settings,
     app: str,
     requested: str | None = None,
     seed: int | None = None,
@@ -79,7 +81,7 @@ def evolve_extras(choice: StrategyChoice) -> dict[str, Any]:
     }
 
 
-async def record_run_generation(settings: Any, rec: GenerationRecord) -> int | None:
+async def record_run_generation(settings: Settings, rec: GenerationRecord) -> int | None:
     """Record a generation directly (drivers whose agents have no recorder hook)."""
     if not settings.learning_enabled:
         return None
@@ -96,7 +98,7 @@ async def record_run_generation(settings: Any, rec: GenerationRecord) -> int | N
 
 
 async def finish_run(
-    settings: Any, run_id: str, summary: RunSummary, db: Database | None = None
+    settings: Settings, run_id: str, summary: RunSummary, db: Database | None = None
 ) -> list[int]:
     """Write a finished run's outcomes back (`record_outcomes`); never raises."""
     if not settings.learning_enabled:
@@ -105,7 +107,8 @@ async def finish_run(
     try:
         if db is None:
             db = Database(str(settings.database_url))
-        return await record_outcomes(db, run_id, summary)
+        # The [learning] table of qaforge.toml weighs the rewards it records.
+        return await record_outcomes(db, run_id, summary, LearningConfig.from_settings(settings))
     except Exception:
         log.exception("could not write the outcomes of run %s back", run_id)
         return []

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from qaforge.config import Settings
 from qaforge.contracts.generation import GenerationRecord as TaskRecord
 from qaforge.contracts.generation import GenerationRecorder
 from qaforge.learn.monitor import bump_daily
@@ -85,6 +86,6 @@ class DatabaseRecorder:
             log.exception("could not record the generation of run %s", record.run_id)
 
 
-def make_recorder(settings: Any) -> GenerationRecorder:
+def make_recorder(settings: Settings) -> GenerationRecorder:
     """The recorder for `settings` (called by `qaforge.agents.catalog.default_recorder`)."""
     return DatabaseRecorder(str(settings.database_url))

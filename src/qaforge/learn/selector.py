@@ -9,6 +9,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qaforge.config import Settings
 from qaforge.learn.config import LearningConfig
 from qaforge.learn.store import ensure_tables
 from qaforge.learn.variants import EVOLUTION, default_strategy_name, seed_variants
@@ -149,14 +150,14 @@ class StrategyChoice:
 async def choose(
     db: Database,
     app: str,
-    settings: Any,
+    settings: Settings,
     rng: np.random.Generator,
     kind: str | None = None,
     agent: str = EVOLUTION,
     config: LearningConfig | None = None,
 ) -> StrategyChoice:
     """Pick a variant: the default when learning is off, an experiment's arm, else the bandit."""
-    if not getattr(settings, "learning_enabled", True):
+    if not settings.learning_enabled:
         return StrategyChoice(name=default_strategy_name(), variant_id=None)
     cfg = config or LearningConfig.from_settings(settings)
     await ensure_tables(db)
@@ -205,7 +206,7 @@ async def choose(
 
 
 async def choose_strategy(
-    db: Database, app: str, settings: Any, rng: np.random.Generator
+    db: Database, app: str, settings: Settings, rng: np.random.Generator
 ) -> tuple[str, int | None]:
     """The strategy name (and variant id) the run driver should generate with."""
     choice = await choose(db, app, settings, rng)

@@ -52,3 +52,28 @@ async def test_a_broken_database_does_not_fail_the_run(tmp_path: Path) -> None:
     c = await strategy_for_run(settings, "app", seed=1)
     assert c.name == "balanced"
     assert await finish_run(settings, "r", summary_with(passed=1)) == []
+
+
+async def test_the_learning_table_of_the_settings_weighs_the_recorded_reward(db: Database) -> None:
+    """`[learning]` in qaforge.toml reaches the outcomes the driver writes back."""
+    from sqlalchemy import select
+
+    from qaforge.store.learning_tables import TestGeneration
+
+    rewards = {}
+    for run, weights in (("plain", {}), ("stable", {"pass_rate": 0.0, "no_heal": 0.0})):
+        settings = Settings(database_url=db.url, learning={"weights": weights})
+        await record_run_generation(
+            settings, GenerationRecord(run_id=run, app="a", strategy="strict", tests_generated=10)
+        )
+        # 6 of 8 kept tests passed, 2 flaky: the pass rate pulls the reward down.
+        assert await finish_run(settings, run, summary_with(passed=6, flaky=2))
+        async with db.session() as s:
+            gen = (
+                await s.scalars(select(TestGeneration).where(TestGeneration.run_id == run))
+            ).one()
+            rewards[run] = gen.reward
+    # Weighing only stability (1 - 0.2 flaky): 0.8; with the default weights the 0.75 pass
+    # rate comes in too.
+    assert rewards["stable"] == 0.8
+    assert rewards["plain"] is not None and rewards["plain"] != rewards["stable"]
