@@ -56,7 +56,6 @@ class Settings(BaseSettings):
     headless: bool = True
     database_url: str | None = None
     bus_url: str = "memory://"
-    memory_url: str = "memory://"
     vector_url: str | None = None
     checkpoint_url: str | None = None
     llm_url: str | None = None

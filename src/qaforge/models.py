@@ -10,7 +10,7 @@ import hashlib
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -528,10 +528,3 @@ class RunResults(_Model):
         for r in self.results:
             out[r.outcome.value] += 1
         return out
-
-
-def as_json(obj: Any) -> str:
-    """Serialise a model or plain value the way every file written by qaforge does."""
-    if isinstance(obj, BaseModel):
-        return obj.model_dump_json(indent=2)
-    return json.dumps(obj, indent=2, sort_keys=True, default=str)

@@ -46,8 +46,8 @@ class CrawlOptions:
     max_depth: int = 6
     max_actions: int = 400
     time_budget: float = 300.0
-    contexts: int = 2
-    delay_ms: int = 0
+    contexts: int | None = None  # None: QAFORGE_BROWSER_CONTEXTS
+    delay_ms: int | None = None  # None: QAFORGE_ACTION_DELAY_MS
     allow_destructive: bool = False
     deny_label: list[str] | None = None
     app: str | None = None
@@ -55,7 +55,9 @@ class CrawlOptions:
     http_pages: int = 400
 
 
-def build_request(url: str, opts: CrawlOptions, out_dir: Path) -> ObserveRequest:
+def build_request(
+    url: str, opts: CrawlOptions, out_dir: Path, settings: Settings
+) -> ObserveRequest:
     """An `ObserveRequest` whose credentials are references to environment variables only."""
     if not url.startswith(("http://", "https://")):
         fail(f"{url!r} is not an http(s) URL")
@@ -95,8 +97,8 @@ def build_request(url: str, opts: CrawlOptions, out_dir: Path) -> ObserveRequest
         max_depth=opts.max_depth,
         max_actions=opts.max_actions,
         time_budget_s=opts.time_budget,
-        contexts=opts.contexts,
-        action_delay_ms=opts.delay_ms,
+        contexts=opts.contexts or settings.browser_contexts,
+        action_delay_ms=settings.action_delay_ms if opts.delay_ms is None else opts.delay_ms,
         allow_destructive=opts.allow_destructive,
         deny_labels=opts.deny_label or [],
         seed=opts.seed,
@@ -136,8 +138,19 @@ def crawl_options(
     time_budget: float = typer.Option(
         300.0, "--time-budget", callback=_positive, help="seconds (> 0)"
     ),
-    contexts: int = typer.Option(2, "--contexts", min=1, max=8, help="parallel browser contexts"),
-    delay_ms: int = typer.Option(0, "--delay-ms", min=0, help="pause between actions"),
+    contexts: int | None = typer.Option(
+        None,
+        "--contexts",
+        min=1,
+        max=8,
+        help="parallel browser contexts (default: QAFORGE_BROWSER_CONTEXTS, 2)",
+    ),
+    delay_ms: int | None = typer.Option(
+        None,
+        "--delay-ms",
+        min=0,
+        help="pause between actions (default: QAFORGE_ACTION_DELAY_MS, 0)",
+    ),
     allow_destructive: bool = typer.Option(False, "--allow-destructive"),
     deny_label: list[str] | None = typer.Option(
         None, "--deny-label", metavar="LABEL", help="extra label to avoid (repeatable)"
@@ -271,7 +284,7 @@ def crawl(
 ) -> None:
     """Explore URL in a real browser and write DIR/model.json."""
     opts = CrawlOptions(**kwargs)
-    req = build_request(url, opts, out)
+    req = build_request(url, opts, out, settings_or_exit(config))
     model = asyncio.run(observe_with_progress(req, show=not json_out, config=config))
     path = out / "model.json"
     model.save(path)

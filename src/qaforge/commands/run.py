@@ -202,7 +202,9 @@ def run(
         max=5,
         help="passes of the suite: the first runs all, later ones what can differ (flakes)",
     ),
-    workers: int = typer.Option(2, "--workers", min=1, max=8),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=8, help="pytest workers (default: QAFORGE_TEST_WORKERS, 2)"
+    ),
     no_heal: bool = typer.Option(False, "--no-heal"),
     no_pdf: bool = typer.Option(False, "--no-pdf"),
     json_out: bool = typer.Option(False, "--json"),
@@ -216,7 +218,7 @@ def run(
     settings = settings_or_exit(config)
     if no_learning:
         settings = settings.model_copy(update={"disable_learning": True})
-    observe = build_request(url, opts, out)
+    observe = build_request(url, opts, out, settings)
     if _in_process(bus, settings):
         check_browser(settings)
     app_name = opts.app or _app_identity(url)
@@ -230,7 +232,7 @@ def run(
         max_tests=max_tests,
         accessibility=accessibility,
         runs=runs,
-        workers=workers,
+        workers=workers or settings.test_workers,
         heal=not no_heal,
         pdf=not no_pdf,
     )
@@ -249,7 +251,9 @@ def test(
         max=5,
         help="passes of the suite: the first runs all, later ones what can differ (flakes)",
     ),
-    workers: int = typer.Option(2, "--workers", min=1, max=8),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=8, help="pytest workers (default: QAFORGE_TEST_WORKERS, 2)"
+    ),
     no_heal: bool = typer.Option(False, "--no-heal"),
     no_pdf: bool = typer.Option(False, "--no-pdf"),
     bus: str | None = typer.Option(None, "--bus", help="redis://...: run on workers"),
@@ -282,7 +286,7 @@ def test(
         out_dir=str(out or tests_dir.parent),
         app=model.target.app or _app_identity(model.target.url),
         runs=runs,
-        workers=workers,
+        workers=workers or settings.test_workers,
         heal=not no_heal,
         pdf=not no_pdf,
         existing_suite=str(tests_dir),

@@ -142,6 +142,9 @@ class RunSummary(_Figures):
     # Whether the suite was run at all (a TypeScript suite is written, not run).
     executed: bool = False
     stage_errors: list[str] = Field(default_factory=list)
+    # What the generator left out and why (a scenario it could not write, page checks a
+    # TypeScript suite has no runtime for).
+    notes: list[str] = Field(default_factory=list)
 
     def exit_code(self) -> int:
         """0 all kept tests passed and no app defect; 1 otherwise (architecture.md §6)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -192,9 +191,3 @@ def write_suite(
     suite.files = sorted([*files, "scenarios.feature", "model.json", "scenarios.json"])
     (out_dir / "suite.json").write_text(suite.model_dump_json(indent=2), encoding="utf-8")
     return suite
-
-
-def copy_model(src: Path, dst_dir: Path) -> None:
-    """Keep the model next to the suite (`qaforge test` reads it)."""
-    dst_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dst_dir / "model.json")

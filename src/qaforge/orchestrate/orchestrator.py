@@ -353,10 +353,13 @@ class Orchestrator:
         return outcome
 
     async def _fail(self, run_id: str, error: str) -> None:
-        with contextlib.suppress(Exception):
+        try:
             await self.runs.transition(
                 run_id, RunState.FAILED, actor=self.owner, action="fail", error=error[:2000]
             )
+        except Exception:
+            # The run stays RUNNING in the table; its stale heartbeat makes it resumable.
+            log.exception("could not mark run %s FAILED (%s)", run_id, error[:200])
 
     async def _restart_stalled(self, run_id: str, n: int) -> None:
         info = await self.runs.get(run_id)

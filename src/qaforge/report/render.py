@@ -93,6 +93,8 @@ def render_markdown(summary: RunSummary, results: RunResults | None, code: int) 
     ]
     if summary.recheck:
         lines += [f"Reruns: {summary.recheck}.", ""]
+    if summary.notes:
+        lines += ["## Notes from the generator", "", *(f"- {n}" for n in summary.notes), ""]
     if summary.findings:
         lines += ["## Findings (the app, not the tests)", ""]
         lines += [f"- **{f.kind}** at `{f.where}`: {f.detail}" for f in summary.findings]

@@ -166,6 +166,7 @@ def build_summary(
         recheck=results.recheck if results else "",
         executed=executed,
         stage_errors=list(stage_errors or []),
+        notes=[*suite.notes, *(f"not written: {d}" for d in suite.dropped)] if suite else [],
     )
 
 

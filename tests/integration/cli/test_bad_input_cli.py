@@ -70,8 +70,8 @@ def test_include_exclude_and_deny_label_reach_the_request(
     seen: list[Any] = []
     real = crawl_cmd.build_request
 
-    def recording(url: str, opts: Any, out_dir: Path) -> Any:
-        req = real(url, opts, out_dir)
+    def recording(url: str, opts: Any, out_dir: Path, settings: Any) -> Any:
+        req = real(url, opts, out_dir, settings)
         seen.append(req)
         raise typer.Exit(0)
 
@@ -98,6 +98,14 @@ def test_include_exclude_and_deny_label_reach_the_request(
         assert req.limits.deny_labels == ["Delete account", "Pay"]
         assert (req.limits.max_states, req.limits.contexts) == (3, 8)
         assert (req.limits.time_budget_s, req.limits.max_depth) == (0.5, 0)
+    # Without the options, the settings give the defaults (QAFORGE_BROWSER_CONTEXTS, ...).
+    seen.clear()
+    monkeypatch.setenv("QAFORGE_BROWSER_CONTEXTS", "1")
+    monkeypatch.setenv("QAFORGE_ACTION_DELAY_MS", "25")
+    for command in ("crawl", "run"):
+        code, output = cli(command, "http://127.0.0.1:9/", "--out", str(tmp_path / "o"))
+        assert code == 0, output
+    assert [(r.limits.contexts, r.limits.action_delay_ms) for r in seen] == [(1, 25), (1, 25)]
 
 
 def test_generate_bad_strategy_writes_nothing(cli: Run, model_file: Path, tmp_path: Path) -> None:

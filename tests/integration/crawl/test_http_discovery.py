@@ -213,7 +213,10 @@ def test_new_paths_and_new_parameters_come_before_more_combinations() -> None:
 
 def test_http_pages_zero_turns_the_walk_off(tmp_path: Path) -> None:
     from qaforge.commands.crawl import CrawlOptions, build_request
+    from qaforge.config import Settings
 
-    req = build_request("http://127.0.0.1:1/", CrawlOptions(http_pages=0), tmp_path)
+    settings = Settings(home=tmp_path / "home")
+    req = build_request("http://127.0.0.1:1/", CrawlOptions(http_pages=0), tmp_path, settings)
     assert req.limits.http_pages == 0
-    assert build_request("http://127.0.0.1:1/", CrawlOptions(), tmp_path).limits.http_pages == 400
+    every = build_request("http://127.0.0.1:1/", CrawlOptions(), tmp_path, settings)
+    assert every.limits.http_pages == 400

@@ -62,6 +62,7 @@ def _suite(tmp_path: Path) -> TestSuite:
 
 def test_a_suite_that_did_not_run_has_no_pass_rate_and_learns_nothing(tmp_path: Path) -> None:
     suite = _suite(tmp_path)
+    suite.notes.append("12 HTTP page checks left out of the TypeScript suite")
     s = build_summary(
         _model(), [_scenario()], suite, None, {}, artifact_paths(tmp_path, tmp_path / "tests")
     )
@@ -73,6 +74,9 @@ def test_a_suite_that_did_not_run_has_no_pass_rate_and_learns_nothing(tmp_path: 
     md = render_markdown(s, None, s.exit_code())
     assert "| pass rate | n/a |" in md
     assert "50% / n/a / n/a" in md
+    # What the generator left out reaches the summary and the report.
+    assert s.notes == ["12 HTTP page checks left out of the TypeScript suite"]
+    assert "- 12 HTTP page checks left out of the TypeScript suite" in md
 
 
 def test_the_summary_is_the_same_document_everywhere(tmp_path: Path) -> None:
