@@ -1,9 +1,10 @@
-"""The Reporting agent: summary.json, report.md, report.html, report.pdf and junit.xml."""
+"""The Reporting agent: summary.json, then every registered report format (report.md,
+report.html, report.pdf, junit.xml and any a package adds)."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qaforge.agents.base import BaseAgent
@@ -12,7 +13,7 @@ from qaforge.contracts.tasks import REPORT, ReportRequest, ReportResponse
 from qaforge.execute.engine import load_suite
 from qaforge.generate.scenarios import load_scenarios
 from qaforge.models import AppModel, RunResults
-from qaforge.report.render import render_html, render_junit, render_markdown, render_pdf
+from qaforge.report.formats import FormatRegistry, ReportInput, default_formats
 from qaforge.report.summary import artifact_paths, build_summary
 
 
@@ -22,6 +23,8 @@ class ReportingAgent(BaseAgent):
 
     capabilities: frozenset[str] = frozenset({REPORT})
     agent_type: str = "reporting"
+    # What it writes besides summary.json (report/formats.py: built-ins and entry points).
+    formats: FormatRegistry = field(default_factory=default_formats, repr=False)
 
     def can_handle(self, task: Task) -> tuple[bool, float]:
         """Its task types, with full confidence."""
@@ -59,12 +62,9 @@ class ReportingAgent(BaseAgent):
             stage_errors=req.stage_errors,
         )
         code = summary.exit_code()
-        (out / "junit.xml").write_text(render_junit(results, suite), encoding="utf-8")
-        (out / "report.md").write_text(render_markdown(summary, results, code), encoding="utf-8")
-        html = out / "report.html"
-        html.write_text(render_html(summary, scenarios, results, suite, code), encoding="utf-8")
-        if req.pdf:
-            await render_pdf(html, out / "report.pdf", self.settings)
+        report = ReportInput(summary, scenarios, suite, results, out, self.settings)
+        for fmt in self.formats.ordered(skip=frozenset() if req.pdf else frozenset({"pdf"})):
+            await fmt.write(report)
         path = out / "summary.json"
         summary.write(path)
         return self.ok(task, ReportResponse(summary_path=str(path), exit_code=code).model_dump())

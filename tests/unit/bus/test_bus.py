@@ -95,5 +95,35 @@ async def test_redis_stream_length_is_bounded(redis_url: str) -> None:
 async def test_unknown_bus_url_is_a_clear_error() -> None:
     from qaforge.bus import BusError
 
-    with pytest.raises(BusError, match="memory:// or redis://"):
+    with pytest.raises(BusError, match=r"use one of memory://, redis://, rediss://, unix://"):
         open_bus("kafka://x")
+
+
+async def test_a_bus_backend_is_one_module_and_one_registration() -> None:
+    """A toy backend (a MemoryBus that counts what it carries) served under `toy://`."""
+    from qaforge.bus import BusError, BusScheme, bus_schemes
+    from qaforge.bus.memory import MemoryBus
+
+    class CountingBus(MemoryBus):
+        published = 0
+
+        async def publish(self, topic: str, message: Message) -> str:
+            CountingBus.published += 1
+            return await super().publish(topic, message)
+
+    toy = BusScheme(("toy",), CountingBus)
+    schemes = {**bus_schemes(), "toy": toy}
+    b = open_bus("toy://anything", schemes)
+    try:
+        assert isinstance(b, CountingBus)
+        await b.ensure_group("work", "g")
+        await b.publish("work", _msg(1))
+        got = await b.receive("work", "g", "c1", count=1, block_s=0.5)
+        assert [d.message.payload["n"] for d in got if d.message] == [1]
+        assert CountingBus.published == 1
+    finally:
+        await b.close()
+    # Without its registration the scheme is unknown, and a scheme served twice is refused.
+    with pytest.raises(BusError, match="unknown bus URL"):
+        open_bus("toy://anything")
+    assert isinstance(open_bus("memory://", schemes), MemoryBus)
