@@ -171,6 +171,7 @@ class FakeReporting(FakeAgent):
         model = json.loads(Path(task.payload["model_path"]).read_text())
         summary = RunSummary(
             target="http://fake.invalid/",
+            run_id=task.run_id,
             crawl=CrawlFigures(states=model["states"]),
             tests=TestCounts(
                 generated=len(results),

@@ -6,12 +6,12 @@ import asyncio
 import json
 import os
 import sys
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qaforge.config import Settings
+from qaforge.execute.junit import JunitError, read_junit
 
 
 @dataclass
@@ -53,18 +53,9 @@ def test_id_of(classname: str, name: str) -> str:
 def parse_junit(path: Path) -> dict[str, CaseResult]:
     """Per-test outcomes from a pytest JUnit XML file."""
     out: dict[str, CaseResult] = {}
-    root = ET.parse(path).getroot()
-    for case in root.iter("testcase"):
-        tid = test_id_of(case.get("classname", ""), case.get("name", ""))
-        outcome, message = "passed", ""
-        for child in case:
-            if child.tag in {"failure", "error"}:
-                outcome = "failed" if child.tag == "failure" else "error"
-                message = (child.get("message") or "") + "\n" + (child.text or "")
-                break
-            if child.tag == "skipped":
-                outcome, message = "skipped", child.get("message") or ""
-        out[tid] = CaseResult(tid, outcome, message.strip()[:4000], float(case.get("time", 0)))
+    for case in read_junit(path):
+        tid = test_id_of(case.classname, case.name)
+        out[tid] = CaseResult(tid, case.outcome, case.message[:4000], case.time)
     return out
 
 
@@ -126,7 +117,12 @@ async def run_pytest(
     )
     if junit.exists():
         run.junit = junit
-        run.cases = parse_junit(junit)
+        try:
+            run.cases = parse_junit(junit)
+        except JunitError as exc:
+            # pytest stopped while writing it: its cases count as not run, and the output
+            # says why.
+            run.output += f"\n{exc}"
     if events.exists():
         for line in events.read_text(encoding="utf-8").splitlines():
             if line.strip():

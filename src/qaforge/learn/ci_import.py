@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qaforge.execute.junit import JunitError, read_junit
 from qaforge.learn.config import LearningConfig
 from qaforge.learn.feedback import FeedbackError, run_generations
 from qaforge.learn.tracking import refresh_run
@@ -47,23 +47,13 @@ class CiImport:
 def parse_junit(path: Path) -> list[CiCase]:
     """Test cases of a JUnit XML file (pytest, Playwright Test, most CI tools)."""
     try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
-        raise CiImportError(f"{path}: not readable JUnit XML ({exc})") from None
-    if root.tag not in {"testsuites", "testsuite"}:
-        raise CiImportError(f"{path}: root element is <{root.tag}>, not <testsuites>")
-    cases: list[CiCase] = []
-    for tc in root.iter("testcase"):
-        if tc.find("failure") is not None or tc.find("error") is not None:
-            outcome = "failed"
-        elif tc.find("skipped") is not None:
-            outcome = "skipped"
-        else:
-            outcome = "passed"
-        cases.append(
-            CiCase(tc.get("classname", ""), tc.get("name", ""), tc.get("file", ""), outcome)
-        )
-    return cases
+        cases = read_junit(path)
+    except JunitError as exc:
+        raise CiImportError(str(exc)) from None
+    return [
+        CiCase(c.classname, c.name, c.file, "failed" if c.outcome == "error" else c.outcome)
+        for c in cases
+    ]
 
 
 _PARAMS = re.compile(r"\[.*\]$")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from qaforge.config import Settings
 from qaforge.contracts.summary import QuarantineItem, RunSummary, percent
+from qaforge.execute.junit import JunitVerdict, write_junit
 from qaforge.models import RunResults, Scenario, TestOutcome, TestSuite
 from qaforge.report import charts
 
@@ -143,34 +143,19 @@ def _quarantine_lines(listing: list[QuarantineItem]) -> list[str]:
 
 def render_junit(results: RunResults | None, suite: TestSuite | None) -> str:
     """junit.xml of the kept tests with qaforge's verdicts (quarantined ones are skipped)."""
-    root = ET.Element("testsuites", name="qaforge")
-    ts = ET.SubElement(root, "testsuite", name="qaforge")
-    counts = {"tests": 0, "failures": 0, "skipped": 0}
+    verdicts: list[JunitVerdict] = []
     for r in results.results if results else []:
-        file, _, func = r.test_id.partition("::")
-        case = ET.SubElement(
-            ts,
-            "testcase",
-            classname=file.removesuffix(".py"),
-            name=func,
-            time=f"{r.duration_s:.3f}",
-        )
-        counts["tests"] += 1
         if r.outcome in {TestOutcome.FAILED, TestOutcome.APP_DEFECT}:
-            counts["failures"] += 1
-            fail = ET.SubElement(
-                case,
-                "failure",
-                message=(r.failure_class.value if r.failure_class else "failed"),
-                type=r.outcome.value,
+            reason = r.failure_class.value if r.failure_class else "failed"
+            verdict = JunitVerdict(
+                r.test_id, r.duration_s, "failed", reason, r.outcome.value, r.message[:4000]
             )
-            fail.text = r.message[:4000]
         elif r.outcome in {TestOutcome.QUARANTINED, TestOutcome.FLAKY}:
-            counts["skipped"] += 1
-            ET.SubElement(case, "skipped", message=r.message[:300])
-    for k, v in counts.items():
-        ts.set(k, str(v))
-    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+            verdict = JunitVerdict(r.test_id, r.duration_s, "skipped", detail=r.message[:300])
+        else:
+            verdict = JunitVerdict(r.test_id, r.duration_s, "passed")
+        verdicts.append(verdict)
+    return write_junit("qaforge", verdicts)
 
 
 async def render_pdf(html_path: Path, pdf_path: Path, settings: Settings) -> None:
