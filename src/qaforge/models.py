@@ -422,7 +422,8 @@ class Step(_Model):
 
 class Scenario(_Model):
     id: str
-    kind: ScenarioKind
+    # A registered scenario kind (generate/kinds.py); the built-in ones are ScenarioKind's.
+    kind: str
     title: str
     given: str
     when: str
@@ -448,7 +449,7 @@ class GeneratedTest(_Model):
     scenario_id: str
     file: str
     function: str
-    kind: ScenarioKind
+    kind: str  # its scenario's kind
     template: str = ""
     expect_defect: bool = False
     # Whether a step fills, checks, selects, submits or presses a control other than a link

@@ -111,7 +111,7 @@ def generate(
     suite_path, notes = asyncio.run(go())
     suite = TestSuite.model_validate_json(Path(suite_path).read_text())
     scenarios = load_scenarios(scen)
-    by_kind = dict(sorted(Counter(s.kind.value for s in scenarios).items()))
+    by_kind = dict(sorted(Counter(s.kind for s in scenarios).items()))
     if json_out:
         print_json(
             {"suite": suite_path, "tests": len(suite.tests), "by_kind": by_kind, "notes": notes}

@@ -20,7 +20,7 @@ def feature_text(app: str, scenarios: list[Scenario]) -> str:
         out.append(f"Feature: {area}")
         out.append("")
         for sc in group:
-            tags = [f"@{sc.kind.value}", f"@risk-{sc.risk:.2f}", f"@id-{sc.id}"]
+            tags = [f"@{sc.kind}", f"@risk-{sc.risk:.2f}", f"@id-{sc.id}"]
             if sc.expect_defect:
                 tags.append("@app-defect")
             out.append("  " + " ".join(tags))

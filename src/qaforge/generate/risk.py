@@ -6,28 +6,13 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from qaforge.models import ActionKind, AppModel, Scenario, ScenarioKind, StepKind
+from qaforge.generate.kinds import KindRegistry
+from qaforge.generate.scenarios import default_kinds
+from qaforge.models import ActionKind, AppModel, Scenario, StepKind
 
 _MONEY = re.compile(r"checkout|cart|basket|pay|order|billing|invoice|price", re.I)
 _ADMIN = re.compile(r"admin|manage|settings|dashboard|staff", re.I)
 _AUTH = re.compile(r"login|log-in|signin|sign-in|account|password|register|signup", re.I)
-
-KIND_BASE: dict[ScenarioKind, float] = {
-    ScenarioKind.PAGE_LOADS: 0.10,
-    ScenarioKind.PAGE_ANSWERS: 0.05,
-    ScenarioKind.NAVIGATION: 0.05,
-    ScenarioKind.FORM_VALID: 0.20,
-    ScenarioKind.FORM_INVALID: 0.12,
-    ScenarioKind.INTERACTION: 0.12,
-    ScenarioKind.FLOW: 0.15,
-    ScenarioKind.LINK_INTEGRITY: 0.20,
-    ScenarioKind.ACCESSIBILITY: 0.05,
-}
-# A kind added to ScenarioKind without its base risk fails here, at import, with its name,
-# not with a KeyError in the middle of a run.
-_UNWEIGHTED = sorted(set(ScenarioKind) - set(KIND_BASE))
-if _UNWEIGHTED:
-    raise ImportError(f"scenario kinds without a base risk in KIND_BASE: {_UNWEIGHTED}")
 
 
 class HistoryProvider(Protocol):
@@ -45,9 +30,13 @@ class NoHistory:
         return None
 
 
-def features(scenario: Scenario, model: AppModel) -> dict[str, float]:
-    """Each feature's contribution to the risk of `scenario` (before clamping)."""
-    f: dict[str, float] = {f"kind:{scenario.kind.value}": KIND_BASE[scenario.kind]}
+def features(
+    scenario: Scenario, model: AppModel, kinds: KindRegistry | None = None
+) -> dict[str, float]:
+    """Each feature's contribution to the risk of `scenario` (before clamping); its kind's base
+    risk is the one the kind registered."""
+    registry = kinds if kinds is not None else default_kinds()
+    f: dict[str, float] = {f"kind:{scenario.kind}": registry.risk(scenario.kind)}
     text = " ".join([scenario.template, scenario.title, *scenario.tags])
     states = [s for s in (model.state(i) for i in scenario.source_states) if s is not None]
     transitions = [t for t in model.transitions if t.id in set(scenario.source_transitions)]
@@ -99,12 +88,14 @@ def score(
     model: AppModel,
     app: str,
     history: HistoryProvider | None = None,
+    kinds: KindRegistry | None = None,
 ) -> list[Scenario]:
     """Scores, explains and orders `scenarios` (highest risk first); returns new objects."""
     history = history or NoHistory()
+    registry = kinds if kinds is not None else default_kinds()
     out = []
     for sc in scenarios:
-        f = features(sc, model)
+        f = features(sc, model, registry)
         rates = history.template_rates(app, sc.template)
         if rates is not None:
             fail_rate, defect_rate = rates
@@ -116,7 +107,7 @@ def score(
         top = sorted(f.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         reasons = [f"{name} (+{value:.2f})" for name, value in top]
         out.append(sc.model_copy(update={"risk": risk, "risk_reasons": reasons}))
-    out.sort(key=lambda s: (-s.risk, s.kind.value, s.title))
+    out.sort(key=lambda s: (-s.risk, s.kind, s.title))
     for i, sc in enumerate(out):
         sc.priority = i + 1
     return out

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from functools import cache
+from importlib.metadata import entry_points
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from qaforge.crawl.formdata import UNIQUE_TEXT
 from qaforge.crawl.stability import is_volatile_text
 from qaforge.crawl.urltemplate import normalize_url
+from qaforge.generate.kinds import ENTRY_POINT_GROUP as KINDS_ENTRY_POINT_GROUP
+from qaforge.generate.kinds import KindRegistry, KindSpec, ScenarioKindError
 from qaforge.models import (
     HISTORY_ONLY,
     ROWS_SCOPE,
@@ -94,9 +98,12 @@ def area_of(template: str, base: str = "/") -> str:
 class Requirements:
     """Derives scenarios of every kind from one model."""
 
-    def __init__(self, model: AppModel, accessibility: bool = False) -> None:
+    def __init__(
+        self, model: AppModel, accessibility: bool = False, kinds: KindRegistry | None = None
+    ) -> None:
         self.model = model
         self.accessibility = accessibility
+        self.kinds = kinds if kinds is not None else default_kinds()
         self.templates = model.templates()
         self.crowded = crowded_elements(model)
         # An action the crawl could not repeat from a fresh start builds no test: what it
@@ -334,7 +341,7 @@ class Requirements:
 
     def scenario(
         self,
-        kind: ScenarioKind,
+        kind: str,
         title: str,
         given: str,
         when: str,
@@ -932,29 +939,107 @@ class Requirements:
         return out
 
     def all(self) -> list[Scenario]:
-        """Every scenario, with a path cover for the kept transitions the others miss."""
-        scenarios = [
-            *self.page_loads(),
-            *self.page_answers(),
-            *self.navigation(),
-            *self.forms(),
-            *self.searches(),
-            *self.interactions(),
-            *self.link_integrity(),
-        ]
-        covered = {tid for s in scenarios for tid in s.source_transitions}
-        scenarios += self.flows(covered)
-        if self.accessibility:
-            scenarios += self.a11y()
+        """Every registered kind's scenarios, the path cover last among the built-ins."""
         unique: dict[str, Scenario] = {}
-        for s in scenarios:
+        for s in self.kinds.derive(self):
             unique.setdefault(s.id, s)
         return list(unique.values())
 
 
-def derive_scenarios(model: AppModel, accessibility: bool = False) -> list[Scenario]:
+def derive_scenarios(
+    model: AppModel, accessibility: bool = False, kinds: KindRegistry | None = None
+) -> list[Scenario]:
     """All scenarios for `model`."""
-    return Requirements(model, accessibility).all()
+    return Requirements(model, accessibility, kinds).all()
+
+
+# What reaches a state (reach_steps) and what shows its template (expect_state): every kind
+# that starts from a state may use the first, every kind that lands on one the second.
+_REACH = frozenset(
+    {StepKind.GOTO, StepKind.CLICK, StepKind.FILL, StepKind.SELECT, StepKind.CHECK, StepKind.SUBMIT}
+)
+_SHOWS = frozenset({StepKind.EXPECT_URL, StepKind.EXPECT_VISIBLE, StepKind.EXPECT_SUM})
+
+
+def _covered(earlier: list[Scenario]) -> set[str]:
+    return {tid for s in earlier for tid in s.source_transitions}
+
+
+def builtin_kinds() -> list[KindSpec]:
+    """The built-in scenario kinds in derivation order (the path cover after the others)."""
+    k, s = ScenarioKind, StepKind
+    return [
+        KindSpec(
+            k.PAGE_LOADS.value,
+            0.10,
+            _REACH
+            | _SHOWS
+            | {s.EXPECT_STATUS, s.EXPECT_NO_CONSOLE_ERRORS, s.EXPECT_ROWS, s.EXPECT_COUNT},
+            lambda r, _: r.page_loads(),
+        ),
+        KindSpec(
+            k.PAGE_ANSWERS.value,
+            0.05,
+            frozenset({s.GOTO, s.EXPECT_STATUS, s.EXPECT_TITLE}),
+            lambda r, _: r.page_answers(),
+        ),
+        KindSpec(
+            k.NAVIGATION.value,
+            0.05,
+            _REACH | _SHOWS | {s.EXPECT_TEXT, s.EXPECT_ROWS, s.EXPECT_ALL_ROWS},
+            lambda r, _: r.navigation(),
+        ),
+        KindSpec(
+            k.FORM_VALID.value,
+            0.20,
+            _REACH | _SHOWS | {s.EXPECT_TEXT, s.EXPECT_ROWS, s.EXPECT_NO_TEXT},
+            lambda r, _: [*r.forms(), *r.searches()],
+        ),
+        KindSpec(
+            k.FORM_INVALID.value,
+            0.12,
+            _REACH | {s.EXPECT_URL, s.EXPECT_INVALID, s.EXPECT_TEXT},
+            derived_by=k.FORM_VALID.value,
+        ),
+        KindSpec(
+            k.INTERACTION.value,
+            0.12,
+            _REACH | {s.EXPECT_VISIBLE, s.EXPECT_TEXT},
+            lambda r, _: r.interactions(),
+        ),
+        KindSpec(
+            k.LINK_INTEGRITY.value,
+            0.20,
+            _REACH | {s.EXPECT_STATUS},
+            lambda r, _: r.link_integrity(),
+        ),
+        KindSpec(
+            k.FLOW.value,
+            0.15,
+            _REACH | _SHOWS,
+            lambda r, earlier: r.flows(_covered(earlier)),
+        ),
+        KindSpec(
+            k.ACCESSIBILITY.value,
+            0.05,
+            _REACH | {s.EXPECT_A11Y},
+            lambda r, _: r.a11y() if r.accessibility else [],
+        ),
+    ]
+
+
+@cache
+def default_kinds(plugins: bool = True) -> KindRegistry:
+    """The built-in kinds, then those installed packages declare as entry points (group
+    `qaforge.scenario_kinds`, each a `KindSpec`); built once per process, immutable."""
+    specs = builtin_kinds()
+    if plugins:
+        for ep in entry_points(group=KINDS_ENTRY_POINT_GROUP):
+            spec = ep.load()
+            if not isinstance(spec, KindSpec):
+                raise ScenarioKindError(f"entry point {ep.name!r} ({ep.value}) is not a KindSpec")
+            specs.append(spec)
+    return KindRegistry(specs)
 
 
 def crowded_elements(model: AppModel) -> set[str]:

@@ -88,7 +88,7 @@ def oracle_of(scenario: Scenario | None) -> str:
     if scenario is None:
         return "test"
     tags = [t.split(":", 1)[1] for t in scenario.tags if t.startswith("oracle:")]
-    return "+".join(tags) if tags else scenario.kind.value
+    return "+".join(tags) if tags else scenario.kind
 
 
 def build_summary(
@@ -150,7 +150,7 @@ def build_summary(
         ),
         scenarios=ScenarioFigures(
             total=len(scenarios),
-            by_kind=dict(sorted(Counter(sc.kind.value for sc in scenarios).items())),
+            by_kind=dict(sorted(Counter(sc.kind for sc in scenarios).items())),
         ),
         tests=tests,
         pass_rate=pass_rate(tests, executed),
