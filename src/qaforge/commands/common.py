@@ -262,7 +262,7 @@ def plain(line: str) -> None:
 class StageProgress:
     """Where a run is: a Rich status on a terminal, one line per stage start and end in CI.
 
-    `stage(name)` is the `on_stage` callback; `close()` ends the last stage."""
+    `stage(name)` hears each StageStarted event; `close()` ends the last stage."""
 
     def __init__(self, labels: dict[str, str], *, show: bool, plain_mode: bool | None = None):
         self.labels = labels

@@ -83,6 +83,7 @@ def _drive(
     """Run the graph with progress on stderr. A failed run names its id and how to resume it;
     a run directory this command created and nothing was written to is removed again."""
     from qaforge.contracts.envelope import new_id
+    from qaforge.contracts.events import CrawlProgressed, EventHub, StageStarted
     from qaforge.orchestrate.orchestrator import run_graph
 
     if not req.run_id:
@@ -101,13 +102,13 @@ def _drive(
         else:
             stages.update(crawl.line(stats))
 
-    async def go() -> RunOutcome:
-        from qaforge.orchestrate.orchestrator import OrchestrationOptions
+    events = EventHub()
+    events.subscribe(lambda e: stages.stage(e.stage), StageStarted)
+    if show:
+        events.subscribe(lambda e: on_crawl(e.stats), CrawlProgressed)
 
-        options = OrchestrationOptions(crawl_progress=on_crawl if show else None)
-        return await run_graph(
-            req, settings, stages.stage, bus_url=bus, catalog=catalog, options=options
-        )
+    async def go() -> RunOutcome:
+        return await run_graph(req, settings, bus_url=bus, catalog=catalog, events=events)
 
     try:
         with stages:

@@ -74,6 +74,7 @@ def resume(
 ) -> None:
     """Continue an interrupted, failed or cancelled run from its last checkpoint."""
     from qaforge.commands.run import STAGE_LABEL
+    from qaforge.contracts.events import EventHub, StageStarted
     from qaforge.orchestrate.graph import PipelineError
     from qaforge.orchestrate.orchestrator import OrchestrationOptions, RunCancelled, resume_graph
     from qaforge.orchestrate.runs import ResumeRefused, RunNotFound
@@ -84,10 +85,12 @@ def resume(
         note_endpoint("bus", bus)
     options = OrchestrationOptions(owner_stale_after_s=stale_after)
     stages = StageProgress(STAGE_LABEL, show=not json_out)
+    events = EventHub()
+    events.subscribe(lambda e: stages.stage(e.stage), StageStarted)
     try:
         with stages:
             outcome = asyncio.run(
-                resume_graph(run_id, settings, stages.stage, bus_url=bus, options=options)
+                resume_graph(run_id, settings, bus_url=bus, options=options, events=events)
             )
     except (ResumeRefused, RunNotFound, InvalidTransition, PipelineError, RunCancelled) as exc:
         print_error(str(exc))

@@ -21,6 +21,7 @@ from langgraph.graph import END, START, StateGraph
 
 from qaforge.agents.catalog import TASK_AGENT
 from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.events import EventHub, StageFinished, StageStarted
 from qaforge.contracts.summary import RunSummary, StrategyInfo
 from qaforge.contracts.tasks import (
     ANALYZE,
@@ -42,7 +43,6 @@ from qaforge.errors import UserError
 from qaforge.models import FailureClass, RunResults, TestOutcome
 from qaforge.orchestrate.request import RunOutcome, RunRequest
 
-StageFn = Callable[[str], None]
 CallFn = Callable[[Task, str], Awaitable[TaskResult]]
 
 
@@ -75,13 +75,13 @@ class RunContext:
     request: RunRequest
     call: CallFn
     progress: Callable[[str], Awaitable[None]]
-    on_stage: StageFn | None = None
+    events: EventHub = field(default_factory=EventHub)
     started: float = field(default_factory=time.monotonic)
 
     async def task(self, node: str, task_type: str, payload: dict[str, Any], n: int = 0) -> Any:
         """Send one task and return its payload; a failed task fails the run."""
-        if self.on_stage:
-            self.on_stage(node)
+        await self.events.emit(StageStarted(run_id=self.run_id, stage=node))
+        began = time.monotonic()
         await self.progress(node)
         # Deterministic ids: a resumed run reuses a result stored before the crash.
         task = Task(
@@ -91,6 +91,9 @@ class RunContext:
         if not result.ok:
             raise PipelineError(f"{task_type}: {result.error}")
         await self.progress(f"{node}:done")
+        await self.events.emit(
+            StageFinished(run_id=self.run_id, stage=node, seconds=time.monotonic() - began)
+        )
         return result.payload
 
 

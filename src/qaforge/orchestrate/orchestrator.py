@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +28,13 @@ from qaforge.bus.messages import check_no_secrets
 from qaforge.bus.rpc import RpcClient
 from qaforge.config import Settings
 from qaforge.contracts.envelope import Task, TaskResult, new_id
+from qaforge.contracts.events import (
+    CrawlProgressed,
+    EventHub,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+)
 from qaforge.errors import UserError
 from qaforge.models import CrawlStats
 from qaforge.orchestrate.checkpoint import checkpoint_url, open_checkpointer
@@ -37,7 +44,6 @@ from qaforge.orchestrate.graph import (
     PipelineError,
     PipelineState,
     RunContext,
-    StageFn,
     build_graph,
     finish_summary,
 )
@@ -75,8 +81,6 @@ class OrchestrationOptions:
     agent_concurrency: int = 4
     reclaim_idle_s: float = 30.0
     drain_timeout_s: float = 10.0
-    # Crawl figures from an in-process Observation agent (the CLI's progress line).
-    crawl_progress: Callable[[CrawlStats], None] | None = None
 
 
 class Orchestrator:
@@ -90,6 +94,7 @@ class Orchestrator:
         catalog: Catalog,
         saver: BaseCheckpointSaver[str],
         options: OrchestrationOptions,
+        events: EventHub | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -112,6 +117,10 @@ class Orchestrator:
             check_s=max(0.2, min(2.0, options.heartbeat_s)),
         )
         self.local: list[BaseAgent] = []
+        # What happens in its runs; the learning loop records each finished one.
+        self.events = events if events is not None else EventHub()
+        self.events.subscribe(self._learn, RunFinished)
+        self._crawling = ""  # the run whose crawl an in-process agent reports on
 
     @classmethod
     @asynccontextmanager
@@ -124,6 +133,7 @@ class Orchestrator:
         options: OrchestrationOptions | None = None,
         resume_of: str | None = None,
         bus: MessageBus | None = None,
+        events: EventHub | None = None,
     ) -> AsyncIterator[Orchestrator]:
         """Migrate (when safe), connect the database, bus and checkpointer, start local agents."""
         opts = options or OrchestrationOptions()
@@ -141,7 +151,7 @@ class Orchestrator:
             try:
                 await the_bus.ping()
                 async with open_checkpointer(checkpoint_url(settings)) as saver:
-                    orch = cls(settings, db, the_bus, Catalog.load(catalog), saver, opts)
+                    orch = cls(settings, db, the_bus, Catalog.load(catalog), saver, opts, events)
                     await orch.rpc.start()
                     try:
                         await orch._start_local_agents()
@@ -164,8 +174,8 @@ class Orchestrator:
         for agent_type in self.catalog.types:
             for _ in range(self.options.agents_per_type):
                 agent = self.catalog.make(agent_type, self.settings)
-                if self.options.crawl_progress is not None and hasattr(agent, "progress"):
-                    agent.progress = self.options.crawl_progress
+                if hasattr(agent, "progress"):
+                    agent.progress = self._crawl_progressed
                 await agent.start(
                     self.bus,
                     self.registry,
@@ -176,6 +186,14 @@ class Orchestrator:
                 )
                 self.local.append(agent)
 
+    def _crawl_progressed(self, stats: CrawlStats) -> None:
+        self.events.emit_soon(CrawlProgressed(run_id=self._crawling, stats=stats))
+
+    async def _learn(self, event: RunFinished) -> None:
+        from qaforge.learn.driver import finish_run
+
+        await finish_run(self.settings, event.run_id, event.summary, db=self.db)  # never raises
+
     async def _stop_local_agents(self) -> None:
         for agent in self.local:
             with contextlib.suppress(Exception):
@@ -184,7 +202,7 @@ class Orchestrator:
 
     # ------------------------------------------------------------------ public operations
 
-    async def run(self, request: RunRequest, on_stage: StageFn | None = None) -> RunOutcome:
+    async def run(self, request: RunRequest) -> RunOutcome:
         """Start a new run and drive it to the end."""
         run_id = request.run_id or new_id("run-")
         request = await self._with_strategy(request.model_copy(update={"run_id": run_id}))
@@ -207,7 +225,7 @@ class Orchestrator:
             heartbeat_at=now(),
             progress_at=now(),
         )
-        return await self._drive(run_id, request, {"run_id": run_id}, on_stage)
+        return await self._drive(run_id, request, {"run_id": run_id})
 
     async def _with_strategy(self, request: RunRequest) -> RunRequest:
         """Settle the generation strategy once, before the run starts (a resume reuses it)."""
@@ -231,7 +249,7 @@ class Orchestrator:
             }
         )
 
-    async def resume(self, run_id: str, on_stage: StageFn | None = None) -> RunOutcome:
+    async def resume(self, run_id: str) -> RunOutcome:
         """Continue a run from its last checkpoint (architecture.md §6 says when that is legal)."""
         stale = self.options.owner_stale_after_s
         info = await self.runs.check_resumable(
@@ -276,7 +294,7 @@ class Orchestrator:
         request = RunRequest.model_validate(info.request)
         snapshot = await self.saver.aget_tuple({"configurable": {"thread_id": run_id}})
         start: PipelineState | None = None if snapshot is not None else {"run_id": run_id}
-        return await self._drive(run_id, request, start, on_stage)
+        return await self._drive(run_id, request, start)
 
     async def cancel(self, run_id: str, actor: str = "") -> RunInfo:
         """Cancel a pending or running run; its driver notices at its next heartbeat."""
@@ -297,12 +315,14 @@ class Orchestrator:
         run_id: str,
         request: RunRequest,
         start: PipelineState | None,
-        on_stage: StageFn | None,
     ) -> RunOutcome:
         async def progress(stage: str) -> None:
             await self.runs.progress(run_id, stage)
 
-        ctx = RunContext(run_id, request, self._call, progress, on_stage)
+        target = request.base_url or request.observe.target.url
+        await self.events.emit(RunStarted(run_id=run_id, target=target, resumed=start is None))
+        self._crawling = run_id
+        ctx = RunContext(run_id, request, self._call, progress, self.events)
         graph = build_graph(ctx).compile(checkpointer=self.saver)
         config: Any = {"configurable": {"thread_id": run_id}, "recursion_limit": 64}
         stalls = 0
@@ -321,15 +341,20 @@ class Orchestrator:
                 stalls += 1
                 if stalls > self.options.max_stall_restarts:
                     await self._fail(run_id, f"stalled {stalls} times; giving up")
+                    error = f"stalled {stalls} times"
+                    await self.events.emit(RunFailed(run_id=run_id, error=error))
                     raise PipelineError(f"run {run_id} stalled {stalls} times") from None
                 await self._restart_stalled(run_id, stalls)
                 inp = None  # continue from the last checkpoint
                 continue
             except (PipelineError, AgentError) as exc:
                 await self._fail(run_id, str(exc))
+                await self.events.emit(RunFailed(run_id=run_id, error=str(exc)))
                 raise PipelineError(str(exc)) from exc
             except Exception as exc:
-                await self._fail(run_id, f"{type(exc).__name__}: {exc}")
+                error = f"{type(exc).__name__}: {exc}"
+                await self._fail(run_id, error)
+                await self.events.emit(RunFailed(run_id=run_id, error=error))
                 raise
             finally:
                 if not watcher.done():
@@ -338,9 +363,14 @@ class Orchestrator:
                         await watcher
             break
         outcome = finish_summary(run_id, dict(final))
-        from qaforge.learn.driver import finish_run
-
-        await finish_run(self.settings, run_id, outcome.summary, db=self.db)  # never raises
+        await self.events.emit(
+            RunFinished(
+                run_id=run_id,
+                exit_code=outcome.exit_code,
+                summary_path=outcome.summary_path,
+                summary=outcome.summary,
+            )
+        )
         await self.runs.transition(
             run_id,
             RunState.COMPLETED,
@@ -410,31 +440,34 @@ class Orchestrator:
 async def run_graph(
     request: RunRequest,
     settings: Settings,
-    on_stage: StageFn | None = None,
     *,
     bus_url: str | None = None,
     catalog: str | None = None,
     options: OrchestrationOptions | None = None,
+    events: EventHub | None = None,
 ) -> RunOutcome:
     """Run the whole pipeline through the graph; agents in-process (memory bus) or in workers
-    (`redis://` bus). Raises `PipelineError` when a stage fails, `RunCancelled` when cancelled."""
+    (`redis://` bus); `events` hears what happens. Raises `PipelineError` when a stage fails,
+    `RunCancelled` when cancelled."""
     async with Orchestrator.open(
-        settings, bus_url=bus_url, catalog=catalog, options=options
+        settings, bus_url=bus_url, catalog=catalog, options=options, events=events
     ) as orch:
-        return await orch.run(request, on_stage)
+        return await orch.run(request)
 
 
 async def resume_graph(
     run_id: str,
     settings: Settings,
-    on_stage: StageFn | None = None,
     *,
     bus_url: str | None = None,
     options: OrchestrationOptions | None = None,
+    events: EventHub | None = None,
 ) -> RunOutcome:
     """Continue an interrupted, failed or cancelled run from its last checkpoint."""
-    async with Orchestrator.open(settings, bus_url=bus_url, resume_of=run_id, options=options) as o:
-        return await o.resume(run_id, on_stage)
+    async with Orchestrator.open(
+        settings, bus_url=bus_url, resume_of=run_id, options=options, events=events
+    ) as o:
+        return await o.resume(run_id)
 
 
 def missing_credentials(request: RunRequest) -> list[str]:
