@@ -13,13 +13,14 @@ registry, graceful drain) through `qaforge.agents.service.AgentService`.
 from __future__ import annotations
 
 import abc
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from tenacity import RetryCallState
 
 from qaforge.agents.resilience import TRANSIENT, CircuitBreaker, RetryPolicy
 from qaforge.config import Settings
@@ -91,27 +92,26 @@ class BaseAgent(abc.ABC):
         """
         started_at = datetime.now(UTC)
         start = time.perf_counter()
-        attempt = 0
-        while True:
-            try:
-                result = await self.execute(task)
-                break
-            except (AgentError, UserError) as exc:
-                # The user's to fix (bad input, environment): retrying would not help.
-                result = TaskResult(task_id=task.id, agent=self.name, ok=False, error=str(exc))
-                break
-            except TRANSIENT as exc:
-                attempt += 1
-                if attempt >= self.retry.max_attempts:
-                    result = TaskResult(
-                        task_id=task.id,
-                        agent=self.name,
-                        ok=False,
-                        error=f"gave up after {attempt} attempts: {exc}",
-                    )
-                    break
-                self.metrics.retries += 1
-                await asyncio.sleep(self.retry.delay(attempt - 1))
+        attempts = 0
+
+        def on_retry(state: RetryCallState) -> None:
+            self.metrics.retries += 1
+
+        try:
+            async for attempt in self.retry.retrying(on_retry):
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    result = await self.execute(task)
+        except (AgentError, UserError) as exc:
+            # The user's to fix (bad input, environment): retrying would not help.
+            result = TaskResult(task_id=task.id, agent=self.name, ok=False, error=str(exc))
+        except TRANSIENT as exc:
+            result = TaskResult(
+                task_id=task.id,
+                agent=self.name,
+                ok=False,
+                error=f"gave up after {attempts} attempts: {exc}",
+            )
         elapsed = time.perf_counter() - start
         result.duration_s = elapsed
         self.metrics.busy_s += elapsed

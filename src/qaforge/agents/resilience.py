@@ -1,13 +1,21 @@
-"""Retries with exponential backoff and jitter, and a circuit breaker for outside services."""
+"""Retries with exponential backoff and jitter (tenacity), and a circuit breaker for outside
+services."""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 T = TypeVar("T")
 
@@ -33,10 +41,20 @@ class RetryPolicy:
     factor: float = 2.0
     cap_s: float = 10.0
 
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        """The wait before retry number `attempt` (0-based)."""
-        ceiling = min(self.cap_s, self.base_s * self.factor**attempt)
-        return (rng or random).uniform(0.0, ceiling)
+    def wait(self) -> wait_random_exponential:
+        """tenacity's wait for this policy."""
+        return wait_random_exponential(multiplier=self.base_s, exp_base=self.factor, max=self.cap_s)
+
+    def retrying(self, on_retry: Callable[[RetryCallState], None] | None = None) -> AsyncRetrying:
+        """A tenacity loop: transient errors (`TRANSIENT`) are retried, anything else and the
+        last transient one are raised as they are; `on_retry` hears each retry."""
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self.wait(),
+            retry=retry_if_exception_type(TRANSIENT),
+            before_sleep=on_retry,
+            reraise=True,
+        )
 
 
 class BreakerState(StrEnum):

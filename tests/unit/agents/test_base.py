@@ -78,12 +78,13 @@ async def test_unexpected_errors_propagate(tmp_path) -> None:
 
 
 def test_backoff_grows_exponentially_within_the_cap() -> None:
-    import random
+    from tenacity import RetryCallState
 
-    policy = RetryPolicy(base_s=1.0, factor=2.0, cap_s=5.0)
-    rng = random.Random(1)
-    for attempt, ceiling in [(0, 1.0), (1, 2.0), (2, 4.0), (3, 5.0), (8, 5.0)]:
-        delays = [policy.delay(attempt, rng) for _ in range(200)]
+    wait = RetryPolicy(base_s=1.0, factor=2.0, cap_s=5.0).wait()
+    for retry, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 5.0), (9, 5.0)]:
+        state = RetryCallState(None, None, (), {})
+        state.attempt_number = retry
+        delays = [wait(state) for _ in range(200)]
         assert all(0.0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling * 0.8  # jitter spreads over the whole window
 
