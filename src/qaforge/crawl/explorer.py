@@ -8,24 +8,22 @@ one revisit); only texts seen both times become `stable_texts`.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import json
 import re
 import secrets
-import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from playwright.async_api import BrowserContext, Page, Response
+from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 
 from qaforge.config import ConfigError, Settings
 from qaforge.contracts.tasks import CrawlLimits
+from qaforge.crawl.actor import Actor, Observed, form_of
 from qaforge.crawl.auth import (
     Credentials,
     LoginFailed,
@@ -35,11 +33,8 @@ from qaforge.crawl.auth import (
 )
 from qaforge.crawl.browser import (
     CLOSE_TIMEOUT_S,
-    ROWS_WAIT_MS,
     BrowserSession,
     is_crash,
-    rows_arrived,
-    settle,
 )
 from qaforge.crawl.deadline import BrowserTimeout, quietly, within
 from qaforge.crawl.discover import Discovery, DiscoveryLimits, discover
@@ -47,26 +42,22 @@ from qaforge.crawl.formdata import UNIQUE_TEXT
 from qaforge.crawl.forms import (
     can_submit,
     echoed_fields,
-    fill_form,
     fitted_values,
     planned_values,
     refusals,
     rejection,
-    submit_form,
 )
+from qaforge.crawl.frontier import BUDGET_GRACE_S, CONTROL, NEW_PAGE, SUBMIT, Frontier, Work
 from qaforge.crawl.modes import switches_mode
 from qaforge.crawl.observe import (
     Snapshot,
-    resolve,
     row_count_of,
     take_snapshot,
     to_state,
-    volatile_free,
 )
-from qaforge.crawl.relations import find_sum
-from qaforge.crawl.scope import Scope, is_own_server_error, server_error_text
+from qaforge.crawl.recorder import Recorder
+from qaforge.crawl.scope import Scope
 from qaforge.crawl.search import listed_texts, search_field, search_terms
-from qaforge.crawl.stability import mark_unstable
 from qaforge.crawl.urltemplate import normalize_url, url_template
 from qaforge.errors import UserError
 from qaforge.models import (
@@ -76,12 +67,9 @@ from qaforge.models import (
     AppModel,
     CrawlStats,
     Element,
-    Finding,
     FindingKind,
     Form,
-    HttpPage,
     LocatorStrategy,
-    NetworkCall,
     Outcome,
     State,
     Target,
@@ -90,18 +78,8 @@ from qaforge.models import (
 )
 
 ProgressFn = Callable[[CrawlStats], None]
-RESOURCE_FAILED = "Failed to load resource"
-# The browser's own notice that a layout settled a frame late: no error of the app's code
-# (MLflow logs it on a resize; Chromium documents it as benign).
-BENIGN = "ResizeObserver loop"
-_ACTION_TIMEOUT_MS = 4000
 # How much later than the first visit a revisit of a live page acts and looks.
 _LIVE_LINGER_S = 1.0
-# Time the crawl may overrun its budget to finish the actions in flight and close the browser.
-_BUDGET_GRACE_S = 5.0
-# Exploring stops this much before the budget (at most a tenth of it): work in flight, closing
-# the browser and the login probe then fit inside --time-budget instead of after it.
-_WRAP_UP_S = 10.0
 # The HTTP walk's share of the exploring budget, and its ceiling: it finds most of an app's
 # pages in seconds, and the browser needs the rest.
 HTTP_SHARE = 0.15
@@ -111,42 +89,6 @@ _CLICKABLE = {"button", "tab", "menuitem", "switch"}
 
 class CrawlError(UserError):
     """The crawl cannot start (unreachable, not HTML, login failed, out of scope)."""
-
-
-# Within one depth, what the crawl does first: a page nobody has queued yet (a new kind of
-# page is what the suite most lacks), then forms (the data oracles), then in-page controls,
-# then links to a kind of page already queued. MLflow's run pages went unseen while its
-# sort headers and column pickers, alphabetically earlier, used up the budget.
-_NEW_PAGE, _SUBMIT, _CONTROL, _AGAIN = range(4)
-
-
-@dataclass
-class _Work:
-    depth: int
-    rank: int
-    order: str
-    state_id: str
-    action: Action
-    # A control already queued on another kind of page (an assistant panel's "New Chat", a
-    # theme toggle in every header): it comes after all other work, whatever its depth. MLflow
-    # spent a third of its states clicking its assistant panel once per template while its
-    # run pages, three links deep, went unseen.
-    later: bool = False
-
-    def _key(self) -> tuple[bool, int, int, str]:
-        return (self.later, self.depth, self.rank, self.order)
-
-    def __lt__(self, other: _Work) -> bool:
-        return self._key() < other._key()
-
-
-@dataclass
-class _Observed:
-    url: str
-    status: int | None
-    console: list[str]
-    network: list[NetworkCall]
-    failed: list[str]
 
 
 class Explorer:
@@ -173,38 +115,23 @@ class Explorer:
             limits.allow_destructive,
         )
         self.unique = stable_id("crawl", limits.seed, length=6)
-        self.states: dict[str, State] = {}
-        self.transitions: dict[str, Transition] = {}
-        self.findings: dict[tuple[str, str, str], Finding] = {}
-        self.url_state: dict[str, str] = {}
-        self._linked_templates: set[str] = {url_template(normalize_url(target.url))}
+        self.rec = Recorder(target)
         self.url_errors: dict[str, int] = {}
-        self.template_urls: dict[str, set[str]] = {}
         self.done_signatures: set[tuple[str, str]] = set()
-        # (role, name) of each in-page control queued, with the template it was first queued on.
-        self._controls: dict[tuple[str, str], str] = {}
-        # States whose page depends on a client-side mode (`crawl/modes.py`): reached through
-        # a control that swapped the navigation, or from such a state.
-        self.mode_states: set[str] = set()
-        # Templates whose empty data grid stayed empty through a wait: not waited on again.
-        self._rowless: set[str] = set()
-        self.stats = CrawlStats()
-        self._frontier: list[_Work] = []
+        self.frontier = Frontier(limits, normalize_url(target.url))
+        self.actor = Actor(self.scope.origin)
         self._landing_url = ""
         self._state_lock = asyncio.Lock()
         self._idle = 0
-        self._started = 0.0
-        self._ready_s: list[float] = []
         self._creds: Credentials | None = None
         self._session: BrowserSession | None = None
         self._stop_reason = ""
-        self.pages: list[HttpPage] = []
 
     # ------------------------------------------------------------------ public
 
     async def run(self) -> AppModel:
         """Explore until the frontier is empty or a limit is hit; always returns what was seen."""
-        self._started = time.monotonic()
+        self.frontier.start()
         http_credentials = self._http_credentials()
         await self._preflight(http_credentials)
         session = BrowserSession(
@@ -226,14 +153,14 @@ class Explorer:
             await self._discover(session, http_credentials)
             # The workers stop themselves at the budget; this is the backstop for anything
             # that slipped past the per-action deadlines.
-            remaining = self._explore_budget_s - (time.monotonic() - self._started)
+            remaining = self.frontier.explore_left_s
             try:
                 await asyncio.wait_for(
-                    self._explore(session), timeout=max(1.0, remaining) + 2 * _BUDGET_GRACE_S
+                    self._explore(session), timeout=max(1.0, remaining) + 2 * BUDGET_GRACE_S
                 )
             except TimeoutError:
                 self._stop_reason = self._stop_reason or "time-budget"
-                self._error("the crawl did not stop at its budget: stopped it")
+                self.rec.error("the crawl did not stop at its budget: stopped it")
         except asyncio.CancelledError:
             self._stop_reason = "cancelled"
             raise
@@ -242,9 +169,9 @@ class Explorer:
         except Exception as exc:
             # A bug in qaforge, not the app's fault: keep what was explored and say so.
             self._stop_reason = f"error: {_short(exc)}"
-            self._error(self._stop_reason)
+            self.rec.error(self._stop_reason)
         finally:
-            self.stats.browser_restarts = session.restarts
+            self.rec.stats.browser_restarts = session.restarts
             await session.close()
         await self._mark_login_required(http_credentials)
         return self.model()
@@ -275,39 +202,18 @@ class Explorer:
             )
 
         async with httpx.AsyncClient(timeout=5, auth=creds) as client:
-            probes = [probe(client, s) for s in self.states.values() if s.reach_url]
+            probes = [probe(client, s) for s in self.rec.states.values() if s.reach_url]
             if not await quietly(asyncio.gather(*probes), 15):
-                self._error("checking which pages need a login took over 15s: left unchecked")
-        for state in self.states.values():
+                self.rec.error("checking which pages need a login took over 15s: left unchecked")
+        for state in self.rec.states.values():
             if not state.reach_url and state.reach_path:
-                first = self.transitions.get(state.reach_path[0])
-                root = self.states.get(first.source) if first else None
+                first = self.rec.transitions.get(state.reach_path[0])
+                root = self.rec.states.get(first.source) if first else None
                 state.requires_login = bool(root and root.requires_login)
 
     def model(self) -> AppModel:
         """The model as explored so far (safe to call after an error)."""
-        self._mark_kept()
-        mark_unstable(list(self.states.values()), self.transitions.values())
-        for state in self.states.values():
-            state.total = state.total or find_sum(state, state.stable_texts)
-        self.stats.states = len(self.states)
-        self.stats.templates = len({s.url_template for s in self.states.values()})
-        self.stats.transitions = len(self.transitions)
-        self.stats.forms = len({f.id for s in self.states.values() for f in s.forms})
-        self.stats.duration_s = round(time.monotonic() - self._started, 3) if self._started else 0
-        self.stats.stopped_by = self._stop_reason or "frontier exhausted"
-        self.stats.ready_p90_s = _p90(self._ready_s)
-        states = sorted(self.states.values(), key=lambda s: (s.depth, s.url_template, s.id))
-        transitions = sorted(self.transitions.values(), key=lambda t: (t.source, t.id))
-        findings = sorted(self.findings.values(), key=lambda f: (f.kind, f.where, f.detail))
-        return AppModel(
-            target=self.target,
-            states=states,
-            transitions=transitions,
-            crawl_stats=self.stats,
-            findings=findings,
-            pages=self.pages,
-        )
+        return self.rec.model(self._stop_reason, self.frontier.elapsed_s, _p90(self.actor.ready_s))
 
     # ------------------------------------------------------------------ set-up
 
@@ -403,7 +309,7 @@ class Explorer:
         self, session: BrowserSession, http_credentials: dict[str, str] | None
     ) -> None:
         """The HTTP walk over the app's links, with the session the browser logged in with."""
-        share = min(self._explore_budget_s * HTTP_SHARE, HTTP_MAX_S)
+        share = min(self.frontier.explore_budget_s * HTTP_SHARE, HTTP_MAX_S)
         if self.limits.http_pages <= 0 or share < 1:
             return
         auth = self.target.auth
@@ -416,14 +322,14 @@ class Explorer:
             found = await self._walk(session, http_credentials, starts, login_path, share)
         except Exception as exc:
             # The walk only adds page checks: whatever broke it, the browser crawl goes on.
-            self._error(f"the HTTP walk stopped: {_short(exc)}")
+            self.rec.error(f"the HTTP walk stopped: {_short(exc)}")
             return
-        self.pages = found.pages
-        self.stats.http_pages = len(found.pages)
-        self.stats.http_templates = found.templates
-        self.stats.http_duration_s = found.duration_s
+        self.rec.pages = found.pages
+        self.rec.stats.http_pages = len(found.pages)
+        self.rec.stats.http_templates = found.templates
+        self.rec.stats.http_duration_s = found.duration_s
         if found.errors:
-            self._error(
+            self.rec.error(
                 f"the HTTP walk: {len(found.errors)} page(s) did not answer (first: "
                 f"{found.errors[0][:160]})"
             )
@@ -442,7 +348,7 @@ class Explorer:
         share: float,
     ) -> Discovery:
         def progress(pages: int) -> None:
-            self.stats.http_pages = pages
+            self.rec.stats.http_pages = pages
             self._report()
 
         return await discover(
@@ -470,13 +376,13 @@ class Explorer:
         contexts = max(1, self.limits.contexts)
         start = normalize_url(self.target.url)
         root = Action(kind=ActionKind.GOTO, url=start, label="start")
-        self._push(_Work(0, _NEW_PAGE, "", "", root))
+        self.frontier.push(Work(0, NEW_PAGE, "", "", root))
         # Where the login led (an admin's dashboard, say) is a second way in: the start page
         # may not link to it at all.
         landing = normalize_url(self._landing_url) if self._landing_url else ""
         if landing and landing != start and self.scope.allows_url(landing):
             after = Action(kind=ActionKind.GOTO, url=landing, label="after login")
-            self._push(_Work(0, _NEW_PAGE, "~", "", after))
+            self.frontier.push(Work(0, NEW_PAGE, "~", "", after))
         workers = [asyncio.create_task(self._worker(session, i)) for i in range(contexts)]
         self._idle = 0
         try:
@@ -485,27 +391,8 @@ class Explorer:
             for w in workers:
                 w.cancel()
 
-    def _push(self, work: _Work) -> None:
-        heapq.heappush(self._frontier, work)
-
-    def _rank_link(self, url: str, mode: bool = False) -> int:
-        """`_NEW_PAGE` for the first link to a kind of page (its URL template), else `_AGAIN`.
-
-        In a client-side mode the same URL may be another page: its first link there is new."""
-        template = ("mode|" if mode else "") + url_template(url)
-        if template in self._linked_templates:
-            return _AGAIN
-        self._linked_templates.add(template)
-        return _NEW_PAGE
-
     def _limit_hit(self) -> str:
-        if len(self.states) >= self.limits.state_cap:
-            return "max-states"
-        if self.stats.actions >= self.limits.max_actions:
-            return "max-actions"
-        if time.monotonic() - self._started >= self._explore_budget_s:
-            return "time-budget"
-        return ""
+        return self.frontier.limit_hit(len(self.rec.states), self.rec.stats.actions)
 
     async def _worker(self, session: BrowserSession, index: int) -> None:
         ctx: BrowserContext | None = None
@@ -517,7 +404,8 @@ class Explorer:
             if reason:
                 self._stop_reason = self._stop_reason or reason
                 break
-            if not self._frontier:
+            work = self.frontier.pop()
+            if work is None:
                 if not waiting:
                     waiting = True
                     self._idle += 1
@@ -528,14 +416,13 @@ class Explorer:
             if waiting:
                 waiting = False
                 self._idle -= 1
-            work = heapq.heappop(self._frontier)
             # A client-side mode lives in the context's storage: work in a mode starts from a
             # fresh context (its path switches the mode, as a test's would), and a context
             # left in a mode is not used for anything else.
-            in_mode = work.state_id in self.mode_states
-            modes = len(self.mode_states)
+            in_mode = work.state_id in self.rec.mode_states
+            modes = len(self.rec.mode_states)
             if in_mode and ctx is not None:
-                await self._discard(session, ctx, page)
+                await self.actor.discard(session, ctx, page)
                 ctx, page = None, None
             stored = False
             for attempt in range(2):
@@ -544,22 +431,26 @@ class Explorer:
                         if ctx is None:
                             ctx = await within(session.new_context(), 30, "opening a context")
                         page = await within(ctx.new_page(), 30, "opening a page")
-                        self._watch(page)
-                    stored = await within(self._do(page, work), self._work_deadline(), "the page")
+                        self.actor.watch(page)
+                    stored = await within(
+                        self._do(page, work), self.frontier.work_deadline(), "the page"
+                    )
                     break
                 except asyncio.CancelledError:
                     raise
                 except _SessionLost:
-                    await self._discard(session, ctx, page)
+                    await self.actor.discard(session, ctx, page)
                     ctx, page = None, None
                     if attempt == 0:
                         if await self._relogin(session):
                             continue
-                        self._error(f"{self._where(work)}: logged out, and logging in again failed")
+                        self.rec.error(
+                            f"{self._where(work)}: logged out, and logging in again failed"
+                        )
                     else:
                         # Logged in afresh, the action still ends on the login page: it is
                         # the action that ends the session (or needs rights we lack).
-                        self._error(
+                        self.rec.error(
                             f"{self._where(work)}: leads to the login page even after logging "
                             "in again; skipped"
                         )
@@ -569,8 +460,8 @@ class Explorer:
                     # away, and the browser with it if even closing hangs. Cut short by the
                     # budget itself, it is no error: `stopped_by` says the budget ran out.
                     if not self._limit_hit():
-                        self._error(f"{self._where(work)}: {exc}")
-                    await self._discard(session, ctx, page)
+                        self.rec.error(f"{self._where(work)}: {exc}")
+                    await self.actor.discard(session, ctx, page)
                     ctx, page = None, None
                     break
                 except Exception as exc:
@@ -579,53 +470,27 @@ class Explorer:
                         ctx, page = None, None
                         continue
                     # One action failing is the action's problem, never the crawl's.
-                    self._error(f"{self._where(work)}: {_short(exc)}")
+                    self.rec.error(f"{self._where(work)}: {_short(exc)}")
                     if page is not None and not await quietly(page.close(), CLOSE_TIMEOUT_S):
-                        await self._discard(session, ctx, None)
+                        await self.actor.discard(session, ctx, None)
                         ctx = None
                     page = None
                     break
             # A control that wrote to the browser's storage (Django's "Toggle navigation"
             # keeps the sidebar closed) would show every later page of this context as no
             # fresh visit, and no generated test, sees it: the next work starts afresh.
-            if (stored or in_mode or len(self.mode_states) != modes) and ctx is not None:
-                await self._discard(session, ctx, page)
+            if (stored or in_mode or len(self.rec.mode_states) != modes) and ctx is not None:
+                await self.actor.discard(session, ctx, page)
                 ctx, page = None, None
             if self.limits.action_delay_ms:
                 await asyncio.sleep(self.limits.action_delay_ms / 1000)
         if ctx is not None:
             await quietly(ctx.close(), CLOSE_TIMEOUT_S)
 
-    def _work_deadline(self) -> float:
-        """Seconds one piece of work may take: a few page loads, never far past the budget."""
-        per_work = max(30.0, 3 * self.limits.page_timeout_ms / 1000)
-        left = self._explore_budget_s - (time.monotonic() - self._started)
-        return max(5.0, min(per_work, left + _BUDGET_GRACE_S))
-
-    @property
-    def _explore_budget_s(self) -> float:
-        """The part of the time budget spent exploring; the rest is for wrapping up."""
-        budget = self.limits.time_budget_s
-        return budget - min(_WRAP_UP_S, budget / 10)
-
-    def _where(self, work: _Work) -> str:
-        source = self.states.get(work.state_id)
+    def _where(self, work: Work) -> str:
+        source = self.rec.states.get(work.state_id)
         url = work.action.url or (source.url if source else self.target.url)
         return f"{work.action.label or work.action.kind} on {url}"
-
-    @staticmethod
-    async def _discard(
-        session: BrowserSession, ctx: BrowserContext | None, page: Page | None
-    ) -> None:
-        """Close a page and its context that may no longer answer; restart the browser if
-        they will not close."""
-        closed = True
-        if page is not None:
-            closed = await quietly(page.close(run_before_unload=False), CLOSE_TIMEOUT_S)
-        if ctx is not None:
-            closed = await quietly(ctx.close(), CLOSE_TIMEOUT_S) and closed
-        if not closed:
-            await quietly(session.restart(force=True), 90)
 
     async def _relogin(self, session: BrowserSession) -> bool:
         """Log in again after the app dropped the session; whether it worked."""
@@ -635,106 +500,11 @@ class Explorer:
             try:
                 await self._login(session)
             except CrawlError as exc:
-                self._error(f"logging in again: {_short(exc)}")
+                self.rec.error(f"logging in again: {_short(exc)}")
                 return False
         return True
 
-    def _error(self, message: str) -> None:
-        if len(self.stats.errors) < 50:
-            self.stats.errors.append(message)
-
     # ------------------------------------------------------------------ one step
-
-    def _watch(self, page: Page) -> None:
-        buf: dict[str, list[Any]] = {"console": [], "network": [], "failed": []}
-        page._qaforge_buf = buf  # type: ignore[attr-defined]
-
-        def on_console(msg: Any) -> None:
-            # A resource that failed to load is not a script error: the response handler
-            # records it with its URL, as a finding of the crawl.
-            if (
-                msg.type == "error"
-                and not msg.text.startswith(RESOURCE_FAILED)
-                and BENIGN not in msg.text
-            ):
-                buf["console"].append(msg.text[:300])
-
-        def on_pageerror(err: Any) -> None:
-            if BENIGN not in str(err):
-                buf["console"].append(f"uncaught: {str(err)[:300]}")
-
-        def on_response(resp: Response) -> None:
-            rt = resp.request.resource_type
-            if resp.status >= 400 and rt not in {"document", "fetch", "xhr"}:
-                buf["failed"].append(f"{rt} {resp.url} answered {resp.status}")
-            if is_own_server_error(self.scope.origin, rt, resp.url, resp.status):
-                # The app's own API failing under its own page is the page's error, as a
-                # generated test counts it (MLflow's metric charts: a 500, no script error).
-                buf["console"].append(server_error_text(resp.request.method, resp.url, resp.status))
-            if rt in {"document", "fetch", "xhr"}:
-                buf["network"].append(
-                    NetworkCall(
-                        method=resp.request.method,
-                        url=url_template(resp.url),
-                        status=resp.status,
-                        resource_type=rt,
-                    )
-                )
-
-        def on_failed(req: Any) -> None:
-            # Aborted is not broken: a download the crawl refused, a navigation that replaced
-            # the page while a request was in flight.
-            if "ERR_ABORTED" in str(req.failure or ""):
-                return
-            if req.resource_type in {"document", "fetch", "xhr", "script"}:
-                buf["failed"].append(f"{req.method} {req.url} ({req.failure})")
-
-        async def on_popup(popup: Page) -> None:
-            # A window the app opened is not where the crawl is: close it, keep the page.
-            await quietly(popup.close(run_before_unload=False), CLOSE_TIMEOUT_S)
-
-        page.on("console", on_console)
-        page.on("pageerror", on_pageerror)
-        page.on("response", on_response)
-        page.on("requestfailed", on_failed)
-        page.on("popup", on_popup)
-
-    @staticmethod
-    def _reset(page: Page) -> None:
-        buf = page._qaforge_buf  # type: ignore[attr-defined]
-        for v in buf.values():
-            v.clear()
-
-    @staticmethod
-    def _collect(page: Page, status: int | None) -> _Observed:
-        buf = page._qaforge_buf  # type: ignore[attr-defined]
-        return _Observed(
-            url=page.url,
-            status=status,
-            console=list(dict.fromkeys(buf["console"])),
-            network=list(buf["network"]),
-            failed=list(buf["failed"]),
-        )
-
-    async def _goto(self, page: Page, url: str) -> int | None:
-        return (await self._goto_live(page, url))[0]
-
-    async def _goto_live(self, page: Page, url: str) -> tuple[int | None, bool]:
-        """Load `url`: its status, and whether the page is live (its DOM never settled)."""
-        started = time.monotonic()
-        resp = await page.goto(url, wait_until="domcontentloaded")
-        live = not await self._settle(page)
-        if not live:  # a live page's time is the settle cap, not the app's speed
-            self._ready_s.append(time.monotonic() - started)
-        return (resp.status if resp is not None else None), live
-
-    async def _settle(self, page: Page) -> bool:
-        """Settle the page and give an empty data grid time to fill; whether the DOM got quiet."""
-        quiet = await settle(page, rows_ms=0)
-        template = url_template(page.url)
-        if template not in self._rowless and not await rows_arrived(page, ROWS_WAIT_MS):
-            self._rowless.add(template)
-        return quiet
 
     async def _reach(self, page: Page, state: State, linger_s: float = 0.0) -> bool:
         """Bring `page` to `state`, by URL or by replaying its path; whether the page is live.
@@ -742,15 +512,15 @@ class Explorer:
         On a live page each replayed action waits `linger_s` first, so that a text fixed at
         the moment of the action ("Shown at tick 25") differs from the first visit's."""
         if state.reach_url:
-            _, live = await self._goto_live(page, state.reach_url)
+            _, live = await self.actor.goto_live(page, state.reach_url)
         else:
-            root = self.states.get(self.transitions[state.reach_path[0]].source)
+            root = self.rec.states.get(self.rec.transitions[state.reach_path[0]].source)
             if root is None or not root.reach_url:
                 raise PlaywrightError(f"no way to reach state {state.id}")
-            _, live = await self._goto_live(page, root.reach_url)
+            _, live = await self.actor.goto_live(page, root.reach_url)
             for tid in state.reach_path:
-                t = self.transitions[tid]
-                src = self.states[t.source]
+                t = self.rec.transitions[tid]
+                src = self.rec.states[t.source]
                 if live and linger_s:
                     await asyncio.sleep(linger_s)
                 await self._perform(page, src, t.action)
@@ -760,29 +530,29 @@ class Explorer:
                 raise _SessionLost()
         return live
 
-    async def _do(self, page: Page, work: _Work) -> bool:
+    async def _do(self, page: Page, work: Work) -> bool:
         """Do one piece of work; True when it changed what the browser stores for the app."""
         action = work.action
         if action.kind == ActionKind.GOTO and not work.state_id:
-            self._reset(page)
-            status = await self._goto(page, action.url or self.target.url)
-            obs = self._collect(page, status)
-            self.stats.actions += 1
-            self.stats.pages_loaded += 1
+            self.actor.reset(page)
+            status = await self.actor.goto(page, action.url or self.target.url)
+            obs = self.actor.collect(page, status)
+            self.rec.stats.actions += 1
+            self.rec.stats.pages_loaded += 1
             await self._record_new_state(page, obs, None, work.depth, action)
             return False
-        source = self.states[work.state_id]
-        if action.kind == ActionKind.CLICK and action.url and source.id not in self.mode_states:
+        source = self.rec.states[work.state_id]
+        if action.kind == ActionKind.CLICK and action.url and source.id not in self.rec.mode_states:
             await self._follow_link(page, source, action, work.depth)
             return False
         await self._reach(page, source)
-        self._reset(page)
+        self.actor.reset(page)
         before = await take_snapshot(page, verify=False)
         stored = await _stored(page)
         token = self._token()
         status = await self._perform(page, source, action, token)
-        self.stats.actions += 1
-        obs = self._collect(page, status)
+        self.rec.stats.actions += 1
+        obs = self.actor.collect(page, status)
         await self._record_transition(page, source, action, before, obs, work.depth, token)
         self._report()
         return await _stored(page) != stored
@@ -792,20 +562,20 @@ class Explorer:
         url = action.url or ""
         tid = stable_id(source.id, action.signature())
         template = url_template(url)
-        known = self.url_state.get(url)
+        known = self.rec.url_state.get(url)
         if known is None and url in self.url_errors:
             self._record_link(source, action, tid, None, self.url_errors[url], url)
             return
         if known is not None:
-            self._record_link(source, action, tid, known, self.states[known].http_status, url)
+            self._record_link(source, action, tid, known, self.rec.states[known].http_status, url)
             return
-        if len(self.template_urls.get(template, set())) >= self.limits.instances_per_template:
+        if len(self.rec.template_urls.get(template, set())) >= self.limits.instances_per_template:
             return  # enough instances of this template: folding, not exploring
-        self._reset(page)
-        status = await self._goto(page, url)
-        self.stats.actions += 1
-        self.stats.pages_loaded += 1
-        obs = self._collect(page, status)
+        self.actor.reset(page)
+        status = await self.actor.goto(page, url)
+        self.rec.stats.actions += 1
+        self.rec.stats.pages_loaded += 1
+        obs = self.actor.collect(page, status)
         if status is not None and status >= 400:
             self.url_errors[url] = status
         # The link is recorded before its target: a target reached only by replaying this
@@ -815,9 +585,9 @@ class Explorer:
         if target is None and (status is None or status < 400):
             # Out of scope, not HTML or over a limit: not a transition worth keeping.
             async with self._state_lock:
-                self.transitions.pop(tid, None)
+                self.rec.transitions.pop(tid, None)
             return
-        self.transitions[tid].target = target
+        self.rec.transitions[tid].target = target
         self._report()
 
     def _record_link(
@@ -828,10 +598,10 @@ class Explorer:
         target: str | None,
         status: int | None,
         url: str,
-        obs: _Observed | None = None,
+        obs: Observed | None = None,
     ) -> None:
         error = status is not None and status >= 400
-        self.transitions[tid] = Transition(
+        self.rec.transitions[tid] = Transition(
             id=tid,
             source=source.id,
             action=action,
@@ -844,7 +614,7 @@ class Explorer:
         )
         if error:
             kind: FindingKind = "http-error" if (status or 0) >= 500 else "broken-link"
-            self._finding(kind, source.url, f"{action.label!r} → {url} answered {status}")
+            self.rec.finding(kind, source.url, f"{action.label!r} → {url} answered {status}")
 
     def _token(self) -> str:
         """The unique token of one submission: the crawl's own, plus 4 characters of its own.
@@ -858,55 +628,14 @@ class Explorer:
         self, page: Page, source: State, action: Action, token: str | None = None
     ) -> int | None:
         """Do `action` on the page; returns the HTTP status of a document it loaded, if any."""
-        statuses: list[int] = []
-
-        def on_doc(resp: Response) -> None:
-            if resp.request.resource_type == "document" and resp.frame == page.main_frame:
-                statuses.append(resp.status)
-
-        page.on("response", on_doc)
-        try:
-            if action.kind == ActionKind.GOTO and action.url:
-                await page.goto(action.url, wait_until="domcontentloaded")
-            elif action.kind == ActionKind.FILL_SUBMIT:
-                form = _form_of(source, action.form_id)
-                skipped = await fill_form(page, form, action.values, token or self._token())
-                for name in skipped:
-                    # What the transition records is what was sent: a test sets no value
-                    # the page does not offer.
-                    action.values.pop(name, None)
-                submit_el = source.element(form.submit or "")
-                submit_loc = submit_el.best_locator() if submit_el else None
-                url_before = page.url
-                await submit_form(page, form, resolve(page, submit_loc) if submit_loc else None)
-                await _wait_after(page, url_before)
-            else:
-                el = source.element(action.element_id or "")
-                loc = el.best_locator() if el else None
-                if el is None or loc is None:
-                    raise PlaywrightError("element has no unique locator")
-                target = resolve(page, loc).first
-                url_before = page.url
-                if action.kind == ActionKind.CHECK:
-                    await target.check(timeout=_ACTION_TIMEOUT_MS)
-                elif action.kind == ActionKind.SELECT:
-                    await target.select_option(
-                        value=action.values.get("value", ""), timeout=_ACTION_TIMEOUT_MS
-                    )
-                else:
-                    await target.click(timeout=_ACTION_TIMEOUT_MS, no_wait_after=True)
-                await _wait_after(page, url_before)
-            await self._settle(page)
-        finally:
-            page.remove_listener("response", on_doc)
-        return statuses[-1] if statuses else None
+        return await self.actor.perform(page, source, action, token or self._token())
 
     # ------------------------------------------------------------------ recording
 
     async def _record_new_state(
         self,
         page: Page,
-        obs: _Observed,
+        obs: Observed,
         reach_from: tuple[State, str] | None,
         depth: int,
         action: Action,
@@ -925,17 +654,17 @@ class Explorer:
             return None
         snap = await take_snapshot(page)
         async with self._state_lock:
-            if snap.fingerprint in self.states:
-                self.url_state.setdefault(normalize_url(obs.url), snap.fingerprint)
+            if snap.fingerprint in self.rec.states:
+                self.rec.url_state.setdefault(normalize_url(obs.url), snap.fingerprint)
                 return snap.fingerprint
             template = url_template(obs.url)
-            seen_urls = self.template_urls.get(template, set())
+            seen_urls = self.rec.template_urls.get(template, set())
             if (
                 len(seen_urls) >= self.limits.instances_per_template
                 and normalize_url(obs.url) not in seen_urls
             ):
                 return None
-            if len(self.states) >= self.limits.state_cap:
+            if len(self.rec.states) >= self.limits.state_cap:
                 self._stop_reason = self._stop_reason or "max-states"
                 return None
             state = to_state(snap, depth, obs.status)
@@ -956,19 +685,19 @@ class Explorer:
                 else:
                     state.reach_url = None
                     state.reach_path = [*src.reach_path, tid] if not src.reach_url else [tid]
-            self.states[state.id] = state
+            self.rec.states[state.id] = state
             if in_mode and not state.reach_url:
-                self.mode_states.add(state.id)
-            self.template_urls.setdefault(template, set()).add(normalize_url(obs.url))
+                self.rec.mode_states.add(state.id)
+            self.rec.template_urls.setdefault(template, set()).add(normalize_url(obs.url))
             if state.reach_url:
-                self.url_state.setdefault(state.reach_url, state.id)
+                self.rec.url_state.setdefault(state.reach_url, state.id)
         for err in obs.console:
-            self._finding("console-error", state.url, err)
+            self.rec.finding("console-error", state.url, err)
         for failed in obs.failed:
-            self._finding("request-failed", state.url, failed)
+            self.rec.finding("request-failed", state.url, failed)
         await self._revisit(page, state, snap)
         for work in self._actions_of(state, snap, depth):
-            self._push(work)
+            self.frontier.push(work)
         self._report()
         return state.id
 
@@ -987,14 +716,14 @@ class Explorer:
                 ctx = await within(self._session.new_context(), 30, "opening a context")
                 page = await within(ctx.new_page(), 30, "opening a page")
             if state.reach_url:
-                _, live = await self._goto_live(page, state.reach_url)
+                _, live = await self.actor.goto_live(page, state.reach_url)
             else:
                 live = await self._reach(page, state, linger_s=_LIVE_LINGER_S)
             if live:
                 # Two snapshots taken as quickly as the first visit's show the same counter
                 # and clock: waiting a moment lets texts that change with time differ.
                 await asyncio.sleep(_LIVE_LINGER_S)
-            self.stats.pages_loaded += 1
+            self.rec.stats.pages_loaded += 1
             second = await take_snapshot(page, verify=False)
         except PlaywrightError as exc:
             if is_crash(exc):
@@ -1048,7 +777,7 @@ class Explorer:
             await self._reach(page, source)
             url_before = page.url
             await self._perform(page, source, transition.action)
-            self.stats.pages_loaded += 1
+            self.rec.stats.pages_loaded += 1
             moved = normalize_url(page.url) != normalize_url(url_before)
             again = set((await take_snapshot(page, verify=False)).texts)
         except PlaywrightError as exc:
@@ -1061,11 +790,11 @@ class Explorer:
                 await quietly(ctx.close(), CLOSE_TIMEOUT_S)
         transition.reproduced = not moved and all(t in again for t in expected)
 
-    def _actions_of(self, state: State, snap: Snapshot, depth: int) -> list[_Work]:
+    def _actions_of(self, state: State, snap: Snapshot, depth: int) -> list[Work]:
         if depth >= self.limits.max_depth:
             return []
-        out: list[_Work] = []
-        in_mode = state.id in self.mode_states
+        out: list[Work] = []
+        in_mode = state.id in self.rec.mode_states
         # A mode state's controls are another mode's: not the ones queued on this template.
         template = ("mode|" if in_mode else "") + state.url_template
         in_dialog = snap.dialog_open
@@ -1105,13 +834,13 @@ class Explorer:
                     # this page as it is, so it is no transition; its page is still explored,
                     # as a page of its own.
                     window_sig = ("new-window", url_template(url))
-                    if window_sig in self.done_signatures or url in self.url_state:
+                    if window_sig in self.done_signatures or url in self.rec.url_state:
                         continue
                     self.done_signatures.add(window_sig)
-                    self._push(
-                        _Work(
+                    self.frontier.push(
+                        Work(
                             depth + 1,
-                            self._rank_link(url),
+                            self.frontier.rank_link(url),
                             f"{template}|new-window|{url}",
                             "",
                             Action(kind=ActionKind.GOTO, url=url, label=el.name),
@@ -1121,7 +850,7 @@ class Explorer:
                 if in_mode and el.best_locator() is None:
                     continue  # followed by a click in its mode, so it needs a locator
                 action = Action(kind=ActionKind.CLICK, element_id=el.id, url=url, label=el.name)
-                rank = self._rank_link(url, in_mode)
+                rank = self.frontier.rank_link(url, in_mode)
             elif (
                 el.role in _CLICKABLE
                 and el.attributes.get("type") != "submit"
@@ -1130,7 +859,7 @@ class Explorer:
                 if el.best_locator() is None:
                     continue
                 action = Action(kind=ActionKind.CLICK, element_id=el.id, label=el.name)
-                rank = _CONTROL
+                rank = CONTROL
             if action is None:
                 continue
             sig = (template, action.signature())
@@ -1138,11 +867,10 @@ class Explorer:
                 continue
             self.done_signatures.add(sig)
             later = False
-            if rank == _CONTROL and el.name:
-                first = self._controls.setdefault((el.role, el.name), template)
-                later = first != template
+            if rank == CONTROL and el.name:
+                later = self.frontier.control_elsewhere(el.role, el.name, template)
             out.append(
-                _Work(
+                Work(
                     depth + 1,
                     rank,
                     f"{template}|{el.role}|{el.name}|{el.id}",
@@ -1178,14 +906,14 @@ class Explorer:
                     continue
                 self.done_signatures.add(sig)
                 out.append(
-                    _Work(
-                        depth + 1, _SUBMIT, f"{template}|form|{form.id}|{variant}", state.id, action
+                    Work(
+                        depth + 1, SUBMIT, f"{template}|form|{form.id}|{variant}", state.id, action
                     )
                 )
             out += self._searches(state, form, submit_label, depth)
         return out
 
-    def _searches(self, state: State, form: Form, submit_label: str, depth: int) -> list[_Work]:
+    def _searches(self, state: State, form: Form, submit_label: str, depth: int) -> list[Work]:
         """The search oracle's submissions: each of a listed item's texts (the item comes back),
         and a term nothing has (the listed items go). Once per search form and path."""
         field_ = search_field(form)
@@ -1208,9 +936,7 @@ class Explorer:
                 variant="search",
                 label=f"{label} for {what}",
             )
-            out.append(
-                _Work(depth + 1, _SUBMIT, f"{key[0]}|search|{form.id}|{i}", state.id, action)
-            )
+            out.append(Work(depth + 1, SUBMIT, f"{key[0]}|search|{form.id}|{i}", state.id, action))
         return out
 
     async def _record_transition(
@@ -1219,7 +945,7 @@ class Explorer:
         source: State,
         action: Action,
         before: Snapshot,
-        obs: _Observed,
+        obs: Observed,
         depth: int,
         token: str = "",
     ) -> None:
@@ -1240,7 +966,7 @@ class Explorer:
                     # landed late): read the page it became. Without this, a saved form's
                     # success page was never seen and no round trip asserted.
                     await quietly(page.wait_for_load_state("domcontentloaded"), 10)
-                    await self._settle(page)
+                    await self.actor.settle(page)
         if obs.status is not None and obs.status >= 400:
             outcome = Outcome.ERROR
         elif moved:
@@ -1260,7 +986,7 @@ class Explorer:
             seen = set(before.texts)
             appeared = [t for t in after.texts if t not in seen][:20]
             if action.kind == ActionKind.FILL_SUBMIT and action.variant == "valid":
-                form = _form_of(source, action.form_id)
+                form = form_of(source, action.form_id)
                 names = {f.name for f in form.fields}
                 flagged = [n for n in after.invalid if n in names]
                 sent = obs.status is not None or any(
@@ -1298,17 +1024,19 @@ class Explorer:
             target_url=normalize_url(obs.url),
         )
         async with self._state_lock:
-            self.transitions[tid] = transition
+            self.rec.transitions[tid] = transition
         if outcome == Outcome.ERROR and obs.status is not None:
             kind: FindingKind = "broken-link" if action.kind == ActionKind.CLICK else "http-error"
             if obs.status >= 500:
                 kind = "http-error"
-            self._finding(kind, source.url, f"{action.label!r} → {obs.url} answered {obs.status}")
+            self.rec.finding(
+                kind, source.url, f"{action.label!r} → {obs.url} answered {obs.status}"
+            )
         for failed in obs.failed:
-            self._finding("request-failed", source.url, failed)
+            self.rec.finding("request-failed", source.url, failed)
         if outcome in (Outcome.NAVIGATED, Outcome.DOM_CHANGED):
             in_mode = action.kind == ActionKind.CLICK and (
-                source.id in self.mode_states
+                source.id in self.rec.mode_states
                 or (
                     outcome == Outcome.DOM_CHANGED
                     and after is not None
@@ -1316,11 +1044,13 @@ class Explorer:
                 )
             )
             # In a mode, a known URL may show another page: only its fingerprint tells.
-            known = self.url_state.get(normalize_url(obs.url)) if moved and not in_mode else None
-            if after is not None and after.fingerprint in self.states:
+            known = (
+                self.rec.url_state.get(normalize_url(obs.url)) if moved and not in_mode else None
+            )
+            if after is not None and after.fingerprint in self.rec.states:
                 transition.target = after.fingerprint
                 if outcome == Outcome.DOM_CHANGED and action.kind != ActionKind.FILL_SUBMIT:
-                    await self._confirm(source, transition, self.states[after.fingerprint])
+                    await self._confirm(source, transition, self.rec.states[after.fingerprint])
             elif known and action.kind == ActionKind.CLICK:
                 transition.target = known
             else:
@@ -1355,48 +1085,16 @@ class Explorer:
         if sig in self.done_signatures:
             return
         self.done_signatures.add(sig)
-        self._push(
-            _Work(depth, _SUBMIT, f"{source.url_template}|form|{form.id}|retry", source.id, retry)
+        self.frontier.push(
+            Work(depth, SUBMIT, f"{source.url_template}|form|{form.id}|retry", source.id, retry)
         )
-
-    def _finding(self, kind: FindingKind, where: str, detail: str) -> None:
-        key = (kind, url_template(where), volatile_free(detail))
-        if key not in self.findings:
-            self.findings[key] = Finding(kind=kind, where=where, detail=detail)
-
-    def _mark_kept(self) -> None:
-        """One kept transition per (source template, action), site-wide links once per target."""
-        seen: set[tuple[str, ...]] = set()
-        ordered = sorted(
-            self.transitions.values(),
-            key=lambda t: (
-                self.states[t.source].depth if t.source in self.states else 99,
-                t.source,
-                t.id,
-            ),
-        )
-        for t in ordered:
-            src = self.states.get(t.source)
-            template = src.url_template if src else ""
-            el = src.element(t.action.element_id or "") if src else None
-            key: tuple[str, ...] = (template, t.action.signature())
-            site_key: tuple[str, ...] | None = None
-            if el is not None and el.role == "link" and t.target in self.states:
-                target_template = self.states[t.target].url_template
-                site_key = ("link", volatile_free(el.name), target_template)
-            t.kept = key not in seen and (site_key is None or site_key not in seen)
-            seen.add(key)
-            if site_key is not None:
-                seen.add(site_key)
 
     def _report(self) -> None:
         if self.progress is None:
             return
-        self.stats.states = len(self.states)
-        self.stats.transitions = len(self.transitions)
-        self.stats.templates = len({s.url_template for s in self.states.values()})
-        self.stats.queued = len(self._frontier)
-        self.progress(self.stats)
+        stats = self.rec.figures()
+        stats.queued = len(self.frontier)
+        self.progress(stats)
 
 
 class _SessionLost(Exception):
@@ -1438,13 +1136,6 @@ def _in_form(state: State, el: Element) -> bool:
     )
 
 
-def _form_of(state: State, form_id: str | None) -> Form:
-    for f in state.forms:
-        if f.id == form_id:
-            return f
-    raise PlaywrightError(f"form {form_id} not on state {state.id}")
-
-
 _STORED_JS = """() => {
   const read = (s) => { try { return Object.keys(s).sort().map((k) => [k, s.getItem(k)]); }
                         catch (e) { return null; } };
@@ -1478,16 +1169,6 @@ def _p90(values: list[float]) -> float:
         return 0.0
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 3)
-
-
-async def _wait_after(page: Page, url_before: str) -> None:
-    """After a click: wait for a navigation it started, else for the DOM to settle."""
-    try:
-        await page.wait_for_url(lambda u: u != url_before, timeout=600)
-        await page.wait_for_load_state("domcontentloaded")
-    except PlaywrightError as exc:
-        if is_crash(exc):
-            raise
 
 
 def _short(exc: BaseException) -> str:

@@ -83,7 +83,7 @@ async def confirmed(settings: Settings, url: str, press: str) -> bool | None:
         transition = Transition(
             id="t1", source=source.id, action=action, outcome=Outcome.DOM_CHANGED
         )
-        explorer.states = {source.id: source, target.id: target}
+        explorer.rec.states = {source.id: source, target.id: target}
         await explorer._confirm(source, transition, target)
         return transition.reproduced
     finally:
