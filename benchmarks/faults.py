@@ -84,6 +84,7 @@ def progress(line: str) -> None:
 
 def record_mutation_score(settings: Settings, run_id: str, rows: list[dict[str, Any]]) -> None:
     """The share of faults caught, as a system metric of the run that generated the suite."""
+    from qaforge.learn.config import LearningConfig
     from qaforge.learn.feedback import record_system_metric
     from qaforge.store.database import Database
 
@@ -92,7 +93,8 @@ def record_mutation_score(settings: Settings, run_id: str, rows: list[dict[str, 
     async def go() -> None:
         db = Database(str(settings.database_url))
         try:
-            await record_system_metric(db, run_id, "mutation_score", score)
+            cfg = LearningConfig.from_settings(settings)
+            await record_system_metric(db, run_id, "mutation_score", score, cfg)
         finally:
             await db.dispose()
 

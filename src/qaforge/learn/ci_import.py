@@ -74,7 +74,7 @@ def _match(case: CiCase, tests: list[dict[str, str]]) -> str | None:
 
 
 async def import_results(
-    db: Database, junit: Path, run_id: str, config: LearningConfig | None = None
+    db: Database, junit: Path, run_id: str, config: LearningConfig
 ) -> CiImport:
     """Record the CI outcome of each generated test of `run_id` found in `junit`."""
     cases = parse_junit(junit)

@@ -48,10 +48,10 @@ async def create_experiment(
     metric: str = "pass_rate",
     min_samples: int | None = None,
     confidence: float | None = None,
-    config: LearningConfig | None = None,
+    config: LearningConfig,
 ) -> Experiment:
     """Start an experiment between two existing variants of `agent`."""
-    cfg = config or LearningConfig()
+    cfg = config
     if len(variants) != 2 or variants[0] == variants[1]:
         raise ExperimentError("an experiment compares exactly two different variants")
     if metric not in METRICS:

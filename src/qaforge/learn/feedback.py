@@ -55,7 +55,7 @@ async def add_feedback(
     comment: str | None = None,
     test_id: str | None = None,
     user_id: str | None = None,
-    config: LearningConfig | None = None,
+    config: LearningConfig,
 ) -> int:
     """Store a rating of a run (or one of its tests) and fold it into the rewards; returns id."""
     for name, value in (
@@ -92,7 +92,7 @@ async def add_feedback(
 
 
 async def record_system_metric(
-    db: Database, run_id: str, name: str, value: float, config: LearningConfig | None = None
+    db: Database, run_id: str, name: str, value: float, config: LearningConfig
 ) -> int:
     """Store a system metric of a run (e.g. `mutation_score` from the fault benchmarks)."""
     gens = await run_generations(db, run_id)

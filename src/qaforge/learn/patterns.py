@@ -104,10 +104,9 @@ RULES_BY_KEY = {r.key: r for r in RULES}
 
 
 async def mine_patterns(
-    s: AsyncSession, cfg: LearningConfig | None = None, app: str | None = None
+    s: AsyncSession, cfg: LearningConfig, app: str | None = None
 ) -> list[LearnedPattern]:
     """Re-mine the rules over generations with outcomes (for `app` and across apps)."""
-    cfg = cfg or LearningConfig()
     gens = (await s.scalars(select(TestGeneration).where(TestGeneration.reward.is_not(None)))).all()
     scopes = [""] + ([app] if app else sorted({g.app for g in gens}))
     found: list[LearnedPattern] = []

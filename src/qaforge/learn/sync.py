@@ -110,7 +110,7 @@ async def _generation_for(db: Database, suite_dir: Path) -> TestGeneration:
 
 
 async def sync_suite(
-    db: Database, suite_dir: Path, config: LearningConfig | None = None
+    db: Database, suite_dir: Path, config: LearningConfig
 ) -> SyncReport:
     """Compare the suite with what was generated; record new signals as implicit feedback."""
     await ensure_tables(db)

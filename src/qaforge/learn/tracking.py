@@ -123,7 +123,7 @@ async def record_outcomes(
     db: Database,
     run_id: str,
     summary: RunSummary,
-    config: LearningConfig | None = None,
+    config: LearningConfig,
     results: dict[str, Any] | None = None,
 ) -> list[int]:
     """Write a finished run's outcomes onto its generations; update variants, experiments, monitor.
@@ -135,7 +135,7 @@ async def record_outcomes(
     """
     if not summary.executed:
         return []
-    cfg = config or LearningConfig()
+    cfg = config
     await ensure_tables(db)
     rates = rates_from_summary(summary)
     if results is None:
@@ -314,10 +314,9 @@ async def feedback_figures(s: AsyncSession, gen: TestGeneration) -> dict[str, An
 
 
 async def refresh_generation(
-    s: AsyncSession, gen: TestGeneration, cfg: LearningConfig | None = None
+    s: AsyncSession, gen: TestGeneration, cfg: LearningConfig
 ) -> None:
     """Recompute a generation's reward from its outcomes and all feedback on its run."""
-    cfg = cfg or LearningConfig()
     fb = await feedback_figures(s, gen)
     details = dict(gen.details)
     details.update(fb)
@@ -340,11 +339,10 @@ async def refresh_generation(
             await refresh_variant_figures(s, variant)
 
 
-async def refresh_run(db: Database, run_id: str, cfg: LearningConfig | None = None) -> int:
+async def refresh_run(db: Database, run_id: str, cfg: LearningConfig) -> int:
     """Recompute the rewards of a run's generations after new feedback; returns how many."""
     from qaforge.learn.experiments import add_generation_sample
 
-    cfg = cfg or LearningConfig()
     async with db.session() as s:
         gens = (
             await s.scalars(select(TestGeneration).where(TestGeneration.run_id == run_id))

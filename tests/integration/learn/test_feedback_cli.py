@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qaforge.cli import app
+from qaforge.learn.config import LearningConfig
 from qaforge.learn.feedback import record_system_metric
 from qaforge.learn.selector import StrategyChoice
 from qaforge.learn.sync import function_source
@@ -226,9 +227,9 @@ def test_ci_results_steer_selection(
 def test_system_metrics_steer_selection(env: dict[str, str], history: dict[str, list[str]]) -> None:
     async def work(db: Database) -> None:
         for run_id in history["strict"]:
-            await record_system_metric(db, run_id, "mutation_score", 0.1)
+            await record_system_metric(db, run_id, "mutation_score", 0.1, config=LearningConfig())
         for run_id in history["resilient"]:
-            await record_system_metric(db, run_id, "mutation_score", 0.9)
+            await record_system_metric(db, run_id, "mutation_score", 0.9, config=LearningConfig())
 
     with_db(env["QAFORGE_DATABASE_URL"], work)
     assert share(env, "resilient") > 0.75

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from qaforge.config import Settings
+from qaforge.learn.config import LearningConfig
 from qaforge.learn.experiments import create_experiment, list_experiments
 from qaforge.learn.feedback import add_feedback
 from qaforge.learn.monitor import events
@@ -43,7 +44,7 @@ def test_record_feedback_experiment_and_selection_on_postgres(pg_url: str) -> No
             await ensure_tables(db)
             async with db.session() as s:
                 await seed_variants(s)
-                await create_experiment(s, "pg", ["balanced", "resilient"], min_samples=10)
+                await create_experiment(s, "pg", ["balanced", "resilient"], min_samples=10, config=LearningConfig())
             rng = np.random.default_rng(8)
             outcome_rng = np.random.default_rng(88)
             true = {"balanced": 0.55, "resilient": 0.9}

@@ -92,7 +92,8 @@ async def synthetic_run(
             parameters=choice.parameters or None,
         ),
     )
-    await record_outcomes(db, run_id, synthetic_summary(generated, passed, flaky), cfg)
+    summary = synthetic_summary(generated, passed, flaky)
+    await record_outcomes(db, run_id, summary, cfg or LearningConfig())
     return gid
 
 

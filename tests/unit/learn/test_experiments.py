@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qaforge.config import Settings
+from qaforge.learn.config import LearningConfig
 from qaforge.learn.experiments import (
     ExperimentError,
     compare_clustered,
@@ -61,7 +62,7 @@ async def test_experiment_through_selection_declares_the_right_winner(db: Databa
     async with db.session() as s:
         await seed_variants(s)
         await create_experiment(
-            s, "strict-vs-resilient", ["strict", "resilient"], app="shop", min_samples=15
+            s, "strict-vs-resilient", ["strict", "resilient"], app="shop", min_samples=15, config=LearningConfig()
         )
     rng = np.random.default_rng(3)
     outcome_rng = np.random.default_rng(33)
@@ -90,7 +91,7 @@ async def test_experiment_through_selection_declares_the_right_winner(db: Databa
 async def test_equal_variants_conclude_without_a_winner(db: Database) -> None:
     async with db.session() as s:
         await seed_variants(s)
-        await create_experiment(s, "a-a", ["balanced", "strict"], min_samples=15)
+        await create_experiment(s, "a-a", ["balanced", "strict"], min_samples=15, config=LearningConfig())
     rng = np.random.default_rng(5)
     outcome_rng = np.random.default_rng(55)
     settings = Settings(disable_learning=False)
@@ -109,7 +110,7 @@ async def test_equal_variants_conclude_without_a_winner(db: Database) -> None:
 async def test_traffic_share_leaves_runs_to_the_bandit(db: Database) -> None:
     async with db.session() as s:
         await seed_variants(s)
-        await create_experiment(s, "small", ["balanced", "strict"], traffic=0.2)
+        await create_experiment(s, "small", ["balanced", "strict"], traffic=0.2, config=LearningConfig())
     rng = np.random.default_rng(9)
     methods = [(await choose(db, "x", Settings(), rng)).method for _ in range(300)]
     assert 0.12 < methods.count("experiment") / 300 < 0.28
@@ -119,8 +120,8 @@ async def test_bad_experiments_are_refused(db: Database) -> None:
     async with db.session() as s:
         await seed_variants(s)
         with pytest.raises(ExperimentError, match="unknown"):
-            await create_experiment(s, "x", ["balanced", "nope"])
+            await create_experiment(s, "x", ["balanced", "nope"], config=LearningConfig())
         with pytest.raises(ExperimentError, match="two different"):
-            await create_experiment(s, "x", ["balanced", "balanced"])
+            await create_experiment(s, "x", ["balanced", "balanced"], config=LearningConfig())
         with pytest.raises(ExperimentError, match="split"):
-            await create_experiment(s, "x", ["balanced", "strict"], split=[0.9, 0.3])
+            await create_experiment(s, "x", ["balanced", "strict"], split=[0.9, 0.3], config=LearningConfig())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from qaforge.learn.config import LearningConfig
 from qaforge.learn.history import load_history
 from qaforge.learn.simulate import synthetic_summary
 from qaforge.learn.tracking import GenerationRecord, record_generation, record_outcomes
@@ -41,7 +42,7 @@ async def test_history_per_template_from_recorded_outcomes(db: Database, tmp_pat
                              suite_dir=str(_suite(tmp_path / "tests")))
     )
     results = {"results": [{"test_id": t, "outcome": o} for t, _, o in TESTS]}
-    await record_outcomes(db, "r1", synthetic_summary(4, 2), results=results)
+    await record_outcomes(db, "r1", synthetic_summary(4, 2), results=results, config=LearningConfig())
     history = await load_history(url, "shop")
     assert history.template_rates("shop", "/cart") == (1 / 3, 1 / 3)
     assert history.template_rates("shop", "/") == (0.0, 0.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qaforge.config import Settings
+from qaforge.learn.config import LearningConfig
 from qaforge.learn.patterns import apply_patterns, features_of_model, list_patterns
 from qaforge.learn.selector import StrategyChoice, choose
 from qaforge.learn.tracking import GenerationRecord, record_generation, record_outcomes
@@ -70,7 +71,7 @@ async def _gen(db: Database, run_id: str, name: str, passed: int) -> None:
             parameters=params,
         ),
     )
-    await record_outcomes(db, run_id, summary_with(passed=passed))
+    await record_outcomes(db, run_id, summary_with(passed=passed), config=LearningConfig())
 
 
 async def test_mined_pattern_is_applied_to_later_generations(db: Database) -> None:

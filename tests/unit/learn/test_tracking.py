@@ -11,6 +11,7 @@ from sqlalchemy import select
 from qaforge.config import Settings
 from qaforge.contracts.generation import GenerationRecord as TaskRecord
 from qaforge.contracts.generation import GenerationRecorder
+from qaforge.learn.config import LearningConfig
 from qaforge.learn.recorder import make_recorder
 from qaforge.learn.snapshot import SNAPSHOT_DIR, read_manifest
 from qaforge.learn.tracking import (
@@ -58,7 +59,7 @@ async def test_outcomes_are_written_back(db: Database) -> None:
     await record_generation(
         db, GenerationRecord(run_id="run-2", app="shop", strategy="balanced", tests_generated=10)
     )
-    (gid,) = await record_outcomes(db, "run-2", summary_with(passed=6, flaky=2))
+    (gid,) = await record_outcomes(db, "run-2", summary_with(passed=6, flaky=2), config=LearningConfig())
     async with db.session() as s:
         gen = await s.get(TestGeneration, gid)
         system = (
@@ -77,14 +78,14 @@ async def test_outcomes_are_written_back(db: Database) -> None:
     }
     assert v.outcome_count == 1 and v.avg_reward == pytest.approx(gen.reward)
     # Writing back twice (a resumed run) replaces, never duplicates.
-    await record_outcomes(db, "run-2", summary_with(passed=8))
+    await record_outcomes(db, "run-2", summary_with(passed=8), config=LearningConfig())
     async with db.session() as s:
         n = len((await s.scalars(select(UserFeedback))).all())
     assert n == 3
 
 
 async def test_outcomes_of_an_unknown_run_update_nothing(db: Database) -> None:
-    assert await record_outcomes(db, "nope", summary_with(passed=1)) == []
+    assert await record_outcomes(db, "nope", summary_with(passed=1), config=LearningConfig()) == []
 
 
 async def test_a_suite_written_but_not_run_teaches_nothing(db: Database) -> None:
@@ -93,7 +94,7 @@ async def test_a_suite_written_but_not_run_teaches_nothing(db: Database) -> None
         db, GenerationRecord(run_id="run-ts", app="shop", strategy="balanced", tests_generated=10)
     )
     written = summary_with(passed=0).model_copy(update={"executed": False, "pass_rate": None})
-    assert await record_outcomes(db, "run-ts", written) == []
+    assert await record_outcomes(db, "run-ts", written, config=LearningConfig()) == []
     async with db.session() as s:
         (gen,) = (await s.scalars(select(TestGeneration))).all()
         v = await get_variant(s, "evolution", "balanced")
