@@ -56,7 +56,7 @@ def test_record_feedback_experiment_and_selection_on_postgres(pg_url: str) -> No
                 await synthetic_run(
                     db, "pg-app", f"pg-{i}", c, int(outcome_rng.binomial(10, true[c.name]))
                 )
-            await add_feedback(db, "pg-0", 4, quality=5, user_id="u")
+            await add_feedback(db, "pg-0", 4, quality=5, user_id="u", config=LearningConfig())
             async with db.session() as s:
                 (exp,) = await list_experiments(s)
                 promoted = await events(s, "promote")
