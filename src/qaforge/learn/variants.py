@@ -62,7 +62,9 @@ async def seed_variants(session: AsyncSession) -> int:
     default = default_strategy_name()
     groups = [
         (EVOLUTION, _builtin_strategies(), True),
-        (OBSERVATION, CRAWL_POLICIES, True),
+        # Inactive: nothing chooses a crawl policy yet (the crawl follows its budget), and an
+        # active variant nobody can be given would only skew the variant listings.
+        (OBSERVATION, CRAWL_POLICIES, False),
         (PROMPT, PROMPT_TEMPLATES, False),  # inactive until an LLM generates code
     ]
     rows: list[dict[str, Any]] = [
