@@ -34,6 +34,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   # uv installs the pinned set in seconds where pip took two minutes (a fresh clone in CI);
   # pip itself stays in the venv for users and for `pip check`.
   quiet .venv/bin/python -m pip install -q -c constraints.txt uv
-  .venv/bin/uv pip install -q --python .venv/bin/python -c constraints.txt -e '.[dev]'
+  .venv/bin/uv pip install -q --python .venv/bin/python -c constraints.txt -e '.[dev,postgres]'
   touch "$stamp"
 fi

@@ -28,6 +28,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "wheel-venv.sh"
 DEV_ONLY = ("mypy", "hypothesis", "pytest_asyncio")
+# Extras a plain install goes without (`pip install 'qaforge[postgres]'` adds them).
+EXTRAS_ONLY = ("psycopg", "psycopg_pool")
 
 
 def _prepare() -> Path:
@@ -101,7 +103,6 @@ RUNTIME = (
     "pytest_timeout",
     "axe_playwright_python",
     "ruff",
-    "psycopg",
     "aiosqlite",
     "uvicorn",
     "multipart",
@@ -127,13 +128,15 @@ def _py(venv: Path, cwd: Path, *args: str) -> str:
 def test_installed_package_is_the_wheel_with_runtime_deps_only(
     wheel_venv: Path, tmp_path: Path
 ) -> None:
-    out = json.loads(_py(wheel_venv, tmp_path, "-c", PROBE, *DEV_ONLY, *RUNTIME))
+    out = json.loads(_py(wheel_venv, tmp_path, "-c", PROBE, *DEV_ONLY, *EXTRAS_ONLY, *RUNTIME))
     installed = Path(out["file"]).resolve()
     assert installed.is_relative_to(Path(out["prefix"]).resolve()), out  # the venv's own copy
     assert not installed.is_relative_to(ROOT / "src"), out
     dev = [m for m in out["present"] if m in DEV_ONLY]
     missing = [m for m in RUNTIME if m not in out["present"]]
     assert dev == [], f"dev-only packages in the runtime install: {dev}"
+    extras = [m for m in out["present"] if m in EXTRAS_ONLY]
+    assert extras == [], f"packages of an extra in the plain install: {extras}"
     assert missing == [], f"runtime packages missing: {missing}"
     assert out["package_lock"], "package data missing from the wheel (ts_runtime/*.json)"
     # The suite's pytest (same python) has every option `qaforge run` passes it.
@@ -164,6 +167,26 @@ def test_every_installed_distribution_is_pinned_in_constraints(
     assert unpinned == {}, (
         f"installed but not pinned (name: version) in constraints.txt: {unpinned}"
     )
+
+
+def test_postgres_without_its_extra_is_refused_with_the_command_that_installs_it(
+    wheel_venv: Path, tmp_path: Path
+) -> None:
+    env = _env(
+        wheel_venv, tmp_path / "home", QAFORGE_DATABASE_URL="postgresql://127.0.0.1:5432/test"
+    )
+    p = subprocess.run(
+        [str(wheel_venv / "bin" / "qaforge"), "runs"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = p.stdout + p.stderr
+    assert p.returncode == 2, output
+    assert "pip install 'qaforge[postgres]'" in output and "Traceback" not in output, output
 
 
 @pytest.fixture()

@@ -109,9 +109,7 @@ async def _generation_for(db: Database, suite_dir: Path) -> TestGeneration:
     return gen
 
 
-async def sync_suite(
-    db: Database, suite_dir: Path, config: LearningConfig
-) -> SyncReport:
+async def sync_suite(db: Database, suite_dir: Path, config: LearningConfig) -> SyncReport:
     """Compare the suite with what was generated; record new signals as implicit feedback."""
     await ensure_tables(db)
     if not suite_dir.is_dir():

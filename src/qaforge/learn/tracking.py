@@ -313,9 +313,7 @@ async def feedback_figures(s: AsyncSession, gen: TestGeneration) -> dict[str, An
     }
 
 
-async def refresh_generation(
-    s: AsyncSession, gen: TestGeneration, cfg: LearningConfig
-) -> None:
+async def refresh_generation(s: AsyncSession, gen: TestGeneration, cfg: LearningConfig) -> None:
     """Recompute a generation's reward from its outcomes and all feedback on its run."""
     fb = await feedback_figures(s, gen)
     details = dict(gen.details)

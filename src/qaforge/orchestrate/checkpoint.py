@@ -9,7 +9,8 @@ from pathlib import Path
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.engine import make_url
 
-from qaforge.config import Settings
+from qaforge.config import ConfigError, Settings
+from qaforge.store.database import POSTGRES_EXTRA, require_postgres
 
 
 def checkpoint_url(settings: Settings) -> str:
@@ -42,7 +43,13 @@ async def open_checkpointer(url: str) -> AsyncIterator[BaseCheckpointSaver[str]]
             yield saver
         return
     if u.drivername.startswith("postgres"):
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        require_postgres("the checkpoint URL")
+        try:
+            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        except ImportError:
+            raise ConfigError(
+                f"checkpoints in PostgreSQL need the PostgreSQL extra: {POSTGRES_EXTRA}"
+            ) from None
 
         plain = u.set(drivername="postgresql").render_as_string(hide_password=False)
         async with AsyncPostgresSaver.from_conn_string(plain) as pg:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.util import find_spec
 from pathlib import Path
 
 from sqlalchemy import event
@@ -14,6 +15,18 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from qaforge.config import ConfigError
+
+POSTGRES_EXTRA = "pip install 'qaforge[postgres]'"
+
+
+def require_postgres(what: str) -> None:
+    """Refuse a PostgreSQL URL, clearly, when the PostgreSQL extra is not installed."""
+    if find_spec("psycopg") is None:
+        raise ConfigError(
+            f"{what} is a PostgreSQL URL, but its driver is not installed: {POSTGRES_EXTRA}"
+        )
 
 
 def async_url(url: str) -> str:
@@ -32,6 +45,7 @@ def sync_url(url: str) -> str:
     if u.drivername.startswith("sqlite"):
         u = u.set(drivername="sqlite")
     elif u.drivername.startswith("postgres"):
+        require_postgres("the database URL")
         u = u.set(drivername="postgresql+psycopg")
     return u.render_as_string(hide_password=False)
 
@@ -42,6 +56,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         u = make_url(url)
+        if u.drivername.startswith("postgres"):
+            require_postgres("the database URL")
         self.is_sqlite = u.drivername.startswith("sqlite")
         if self.is_sqlite and u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
