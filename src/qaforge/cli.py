@@ -22,6 +22,7 @@ from qaforge.commands.common import (
     user_message,
     write_crash_log,
 )
+from qaforge.logs import configure_logging
 
 
 class QaforgeGroup(TyperGroup):
@@ -52,8 +53,19 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    log_level: str = typer.Option(
+        "WARNING",
+        "--log-level",
+        envvar="QAFORGE_LOG_LEVEL",
+        help="DEBUG, INFO, WARNING or ERROR: what qaforge logs on stderr (with the run id)",
+    ),
+) -> None:
     """qaforge: explore a web app, write Playwright tests for it, run, heal and report them."""
+    try:
+        configure_logging(log_level)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--log-level") from None
 
 
 register_all(app)

@@ -27,6 +27,7 @@ from qaforge.config import Settings
 from qaforge.contracts.envelope import AgentMetrics, Task, TaskResult, new_id
 from qaforge.contracts.generation import GenerationRecord, GenerationRecorder, NoopRecorder
 from qaforge.errors import UserError
+from qaforge.logs import RUN_ID
 
 if TYPE_CHECKING:
     from qaforge.agents.registry import AgentRegistry
@@ -90,6 +91,13 @@ class BaseAgent(abc.ABC):
         errors, time-outs) are retried per `self.retry`; anything else propagates (a bug: the
         bus leaves the message pending and dead-letters it after repeated deliveries).
         """
+        token = RUN_ID.set(task.run_id or "-")
+        try:
+            return await self._handle(task)
+        finally:
+            RUN_ID.reset(token)
+
+    async def _handle(self, task: Task) -> TaskResult:
         started_at = datetime.now(UTC)
         start = time.perf_counter()
         attempts = 0

@@ -36,6 +36,7 @@ from qaforge.contracts.events import (
     RunStarted,
 )
 from qaforge.errors import UserError
+from qaforge.logs import RUN_ID
 from qaforge.models import CrawlStats
 from qaforge.orchestrate.checkpoint import checkpoint_url, open_checkpointer
 from qaforge.orchestrate.contract_net import NoBidError
@@ -319,6 +320,7 @@ class Orchestrator:
         async def progress(stage: str) -> None:
             await self.runs.progress(run_id, stage)
 
+        RUN_ID.set(run_id)  # this task's log lines, and those of the tasks it starts
         target = request.base_url or request.observe.target.url
         await self.events.emit(RunStarted(run_id=run_id, target=target, resumed=start is None))
         self._crawling = run_id
