@@ -18,6 +18,7 @@ from qaforge.commands.common import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    home_dir,
     print_error,
     user_message,
     write_crash_log,
@@ -63,7 +64,7 @@ def _root(
 ) -> None:
     """qaforge: explore a web app, write Playwright tests for it, run, heal and report them."""
     try:
-        configure_logging(log_level)
+        configure_logging(log_level, log_file=home_dir() / "logs" / "qaforge.log")
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--log-level") from None
 

@@ -141,11 +141,22 @@ def test_qaforge_test_reruns_the_kept_suite(
             "--runs",
             "1",
             "--no-pdf",
-            "--json",
         ],
     )
     assert r.exit_code == 1, r.output  # the deliberate defects are still there
-    s = json.loads(r.stdout)
+    # Without --json: the summary table, the report's path and the run id, no traceback.
+    s = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert "Traceback" not in r.output
+    rows = dict(
+        (cells[0], cells[1])
+        for line in r.stdout.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│┃ ").split("│")]) == 2
+    )
+    assert rows["tests generated"] == str(s["tests"]["generated"]), r.stdout
+    assert rows["app defects"] == str(s["tests"]["app_defects"]), r.stdout
+    assert rows["pass rate"].endswith("%"), r.stdout
+    assert f"report: {tmp_path / 'out' / 'report.html'}" in r.stdout.replace("\n", "")
+    assert f"run id: {s['run_id']}" in r.stdout
     assert s["tests"]["generated"] == len(json.loads((suite / "suite.json").read_text())["tests"])
     assert s["tests"]["app_defects"] >= 2 and s["tests"]["failed"] == 0
     assert s["crawl"]["templates"] >= 12  # crawl figures come from the model beside the suite

@@ -109,3 +109,21 @@ def test_resume_with_postgres_checkpoints(tmp_path: Path, pg_fresh_url: str) -> 
     assert [log.count(s) for s in STAGES] == [1, 1, 1, 1, 2, 1], log
     [after] = cli.runs(home, **db)
     assert after["state"] == "COMPLETED"
+
+
+def test_run_without_json_prints_the_summary_table(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    # The fakes' suite.json is no suite the learning loop could snapshot: no learning.
+    args = [*(a for a in _run_args(out) if a != "--json"), "--no-learning"]
+    code, text = cli.run(args, tmp_path / "home")
+    assert code == 0, text
+    assert "Traceback" not in text and not text.lstrip().startswith("{"), text
+    summary = json.loads((out / "summary.json").read_text())
+    rows = {
+        cells[0]: cells[1]
+        for line in text.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│┃ ").split("│")]) == 2
+    }
+    assert rows["tests generated"] == str(summary["tests"]["generated"]) != "0", text
+    assert rows["passed"] == str(summary["tests"]["passed"]), text
+    assert f"run id: {summary['run_id']}" in text

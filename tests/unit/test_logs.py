@@ -64,3 +64,23 @@ def test_the_cli_takes_the_level_and_refuses_a_bad_one(restore_qaforge_logger: o
     r = CliRunner().invoke(app, ["--log-level", "debug", "runs", "--help"])
     assert r.exit_code == 0, r.output
     assert logging.getLogger("qaforge").level == logging.DEBUG
+
+
+def test_a_traceback_goes_to_the_log_file_and_one_line_to_the_screen(
+    restore_qaforge_logger: object, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    out, log_file = io.StringIO(), tmp_path / "logs" / "qaforge.log"
+    configure_logging("WARNING", out, log_file=log_file)
+    try:
+        {}["missing"]
+    except KeyError:
+        logging.getLogger("qaforge.learn.recorder").exception("could not record run %s", "r1")
+    screen = out.getvalue()
+    assert "Traceback" not in screen
+    assert "could not record run r1" in screen
+    assert f"KeyError: 'missing' (traceback in {log_file})" in screen
+    text = log_file.read_text()
+    assert "Traceback (most recent call last)" in text and "could not record run r1" in text
