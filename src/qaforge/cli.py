@@ -18,7 +18,6 @@ from qaforge.commands.common import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
-    home_dir,
     print_error,
     user_message,
     write_crash_log,
@@ -64,7 +63,7 @@ def _root(
 ) -> None:
     """qaforge: explore a web app, write Playwright tests for it, run, heal and report them."""
     try:
-        configure_logging(log_level, log_file=home_dir() / "logs" / "qaforge.log")
+        configure_logging(log_level)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--log-level") from None
 

@@ -1,13 +1,14 @@
 """Logging, configured once per process by the CLI: one line per record on stderr, each with
 the run it belongs to, so that the lines of several runs (a service, a worker serving many)
-can be told apart. Modules only call `logging.getLogger(__name__)`."""
+can be told apart; the tracebacks go to a log file under the home directory, never to the
+screen. Modules only call `logging.getLogger(__name__)`."""
 
 from __future__ import annotations
 
 import logging
 import sys
 from contextvars import ContextVar
-from logging.handlers import RotatingFileHandler
+from logging.handlers import WatchedFileHandler
 from pathlib import Path
 from typing import TextIO
 
@@ -16,6 +17,7 @@ from typing import TextIO
 RUN_ID: ContextVar[str] = ContextVar("qaforge_run_id", default="-")
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(run_id)s] %(message)s"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_LOGGER = "qaforge"
 
 
 class _RunId(logging.Filter):
@@ -24,66 +26,104 @@ class _RunId(logging.Filter):
         return True
 
 
-class _Handler(logging.StreamHandler[TextIO]):
-    """The console handler `configure_logging` installs (and replaces on a second call)."""
+class _Console(logging.StreamHandler[TextIO]):
+    """The screen handler. Without a stream of its own it writes to whatever `sys.stderr` is
+    when a record comes (a test runner swaps and closes it between commands)."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__(stream if stream is not None else sys.stderr)
+        self._fixed = stream is not None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self._fixed:
+            self.stream = sys.stderr
+        super().emit(record)
 
 
-class _FileHandler(RotatingFileHandler):
-    """The log file handler `configure_logging` installs (and replaces on a second call)."""
+class _File(WatchedFileHandler):
+    """The log file handler. Several processes (the CLI, workers) may append to one file:
+    no rotation, which is not safe across processes; a file moved away is reopened."""
 
 
 class _OneLine(logging.Formatter):
-    """A record's line, with an exception as one line of its own: a traceback never reaches
-    the screen (the log file has it)."""
+    """A record as exactly one line: the message's first line, and an exception as its type
+    and first line, with where its traceback is. A traceback never reaches the screen."""
 
-    def __init__(self, log_file: Path | None) -> None:
+    def __init__(self) -> None:
         super().__init__(FORMAT)
-        self.where = f" (traceback in {log_file})" if log_file is not None else ""
+        self.log_file: Path | None = None
 
     def format(self, record: logging.LogRecord) -> str:
-        # logging caches a record's formatted traceback: the file handler's must not be
-        # reused here, nor this one-liner there.
-        cached = record.exc_text
-        record.exc_text = None
-        try:
-            return super().format(record)
-        finally:
-            record.exc_text = cached
-
-    def formatException(self, ei: object) -> str:
-        exc = ei[1] if isinstance(ei, tuple) else None
-        return f"  {type(exc).__name__}: {exc}{self.where}" if exc is not None else ""
-
-    def formatStack(self, stack_info: str) -> str:
-        return ""
+        lines = record.getMessage().splitlines()
+        record.message = (lines[0] + (" …" if len(lines) > 1 else "")) if lines else ""
+        record.asctime = self.formatTime(record, self.datefmt)
+        text = self.formatMessage(record)
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            first = (str(exc).splitlines() or [""])[0]
+            where = f" (traceback in {self.log_file})" if self.log_file is not None else ""
+            text += f" — {type(exc).__name__}: {first}{where}"
+        return text
 
 
-def configure_logging(
-    level: str = "WARNING", stream: TextIO | None = None, log_file: Path | None = None
-) -> None:
-    """Send qaforge's records at `level` and above to `stream` (stderr), one line each, and
-    with their tracebacks to `log_file` (rotated at 5 MB) when given and writable. Calling it
-    again replaces the handlers it installed instead of adding more."""
+def configure_logging(level: str = "WARNING", stream: TextIO | None = None) -> None:
+    """Send qaforge's records at `level` and above to `stream` (stderr), one line each.
+    Calling it again replaces the handler it installed instead of adding another."""
     name = level.upper()
     if name not in LEVELS:
         raise ValueError(f"log level {level!r}: use one of {', '.join(LEVELS)}")
-    logger = logging.getLogger("qaforge")
-    for old in [h for h in logger.handlers if isinstance(h, _Handler | _FileHandler)]:
-        logger.removeHandler(old)
-        old.close()
-    file_handler: _FileHandler | None = None
-    if log_file is not None:
-        try:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            file_handler = _FileHandler(log_file, maxBytes=5_000_000, backupCount=3)
-        except OSError:
-            file_handler = None  # an unwritable home costs the file, not the command
-    if file_handler is not None:
-        file_handler.setFormatter(logging.Formatter(FORMAT))
-        file_handler.addFilter(_RunId())
-        logger.addHandler(file_handler)
-    handler = _Handler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(_OneLine(log_file if file_handler is not None else None))
+    logger = logging.getLogger(_LOGGER)
+    _remove(logger, _Console)
+    handler = _Console(stream)
+    handler.setFormatter(_OneLine())
     handler.addFilter(_RunId())
     logger.addHandler(handler)
     logger.setLevel(name)
+    log_file = _file_of(logger)
+    if log_file is not None:
+        _console_formatter(logger, log_file)
+
+
+def log_to_file(path: Path) -> None:
+    """Also write every record, with its traceback, to `path` (opened at the first record);
+    the screen's lines say where. Replaces the file set before; an unwritable place costs the
+    file, not the command."""
+    logger = logging.getLogger(_LOGGER)
+    _remove(logger, _File)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        _console_formatter(logger, None)
+        return
+    handler = _File(path, delay=True)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(_RunId())
+    logger.addHandler(handler)
+    _console_formatter(logger, path)
+
+
+def reset_logging() -> None:
+    """Remove and close what `configure_logging` and `log_to_file` installed."""
+    logger = logging.getLogger(_LOGGER)
+    _remove(logger, _Console)
+    _remove(logger, _File)
+    logger.setLevel(logging.NOTSET)
+
+
+def _remove(logger: logging.Logger, kind: type[logging.Handler]) -> None:
+    for old in [h for h in logger.handlers if isinstance(h, kind)]:
+        logger.removeHandler(old)
+        old.close()
+
+
+def _file_of(logger: logging.Logger) -> Path | None:
+    for h in logger.handlers:
+        if isinstance(h, _File):
+            return Path(h.baseFilename)
+    return None
+
+
+def _console_formatter(logger: logging.Logger, log_file: Path | None) -> None:
+    for h in logger.handlers:
+        if isinstance(h, _Console) and isinstance(h.formatter, _OneLine):
+            h.formatter.log_file = log_file

@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from qaforge.config import ConfigError, Settings, load_settings
 from qaforge.errors import UserError, mask_url
+from qaforge.logs import log_to_file
 
 if TYPE_CHECKING:
     from qaforge.models import AppModel, CrawlStats
@@ -71,6 +72,8 @@ def settings_or_exit(config: Path | None = None, **overrides: Any) -> Settings:
         settings = load_settings(config, **overrides)
     except ConfigError as exc:
         fail(str(exc))
+    # Tracebacks of what qaforge logs go to the home the command runs with.
+    log_to_file(settings.home / "logs" / "qaforge.log")
     note_endpoint("database", settings.database_url)
     _ENDPOINTS.setdefault("bus", settings.bus_url)
     return settings

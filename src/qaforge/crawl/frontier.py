@@ -58,7 +58,7 @@ class Frontier:
     ) -> None:
         self.limits = limits
         self.clock = clock
-        self.started = 0.0
+        self.started: float | None = None
         self._queue: list[Work] = []
         self._linked_templates: set[str] = {url_template(start_url)}
         # (role, name) of each in-page control queued, with the template it was first queued on.
@@ -70,7 +70,7 @@ class Frontier:
 
     @property
     def elapsed_s(self) -> float:
-        return self.clock() - self.started if self.started else 0.0
+        return self.clock() - self.started if self.started is not None else 0.0
 
     def __len__(self) -> int:
         return len(self._queue)

@@ -120,8 +120,9 @@ class Orchestrator:
         self.local: list[BaseAgent] = []
         # What happens in its runs; the learning loop records each finished one.
         self.events = events if events is not None else EventHub()
-        self.events.subscribe(self._learn, RunFinished)
-        self._crawling = ""  # the run whose crawl an in-process agent reports on
+        # Unsubscribed when the orchestrator closes: a hub the caller keeps for the next
+        # orchestrator must not record that one's runs through this one's database.
+        self._unsubscribe_learning = self.events.subscribe(self._learn, RunFinished)
 
     @classmethod
     @asynccontextmanager
@@ -158,6 +159,7 @@ class Orchestrator:
                         await orch._start_local_agents()
                         yield orch
                     finally:
+                        orch._unsubscribe_learning()
                         await orch._stop_local_agents()
                         await orch.rpc.close()
             finally:
@@ -188,7 +190,8 @@ class Orchestrator:
                 self.local.append(agent)
 
     def _crawl_progressed(self, stats: CrawlStats) -> None:
-        self.events.emit_soon(CrawlProgressed(run_id=self._crawling, stats=stats))
+        # Called inside the Observation agent's task, which set the run it works for.
+        self.events.emit_soon(CrawlProgressed(run_id=RUN_ID.get(), stats=stats))
 
     async def _learn(self, event: RunFinished) -> None:
         from qaforge.learn.driver import finish_run
@@ -226,7 +229,7 @@ class Orchestrator:
             heartbeat_at=now(),
             progress_at=now(),
         )
-        return await self._drive(run_id, request, {"run_id": run_id})
+        return await self._drive(run_id, request, {"run_id": run_id}, resumed=False)
 
     async def _with_strategy(self, request: RunRequest) -> RunRequest:
         """Settle the generation strategy once, before the run starts (a resume reuses it)."""
@@ -295,7 +298,7 @@ class Orchestrator:
         request = RunRequest.model_validate(info.request)
         snapshot = await self.saver.aget_tuple({"configurable": {"thread_id": run_id}})
         start: PipelineState | None = None if snapshot is not None else {"run_id": run_id}
-        return await self._drive(run_id, request, start)
+        return await self._drive(run_id, request, start, resumed=True)
 
     async def cancel(self, run_id: str, actor: str = "") -> RunInfo:
         """Cancel a pending or running run; its driver notices at its next heartbeat."""
@@ -312,18 +315,23 @@ class Orchestrator:
             raise PipelineError(f"{task.type}: {exc}") from exc
 
     async def _drive(
-        self,
-        run_id: str,
-        request: RunRequest,
-        start: PipelineState | None,
+        self, run_id: str, request: RunRequest, start: PipelineState | None, *, resumed: bool
+    ) -> RunOutcome:
+        # This task's log lines and those of the tasks it starts name the run, until it ends.
+        token = RUN_ID.set(run_id)
+        try:
+            return await self._drive_graph(run_id, request, start, resumed)
+        finally:
+            RUN_ID.reset(token)
+
+    async def _drive_graph(
+        self, run_id: str, request: RunRequest, start: PipelineState | None, resumed: bool
     ) -> RunOutcome:
         async def progress(stage: str) -> None:
             await self.runs.progress(run_id, stage)
 
-        RUN_ID.set(run_id)  # this task's log lines, and those of the tasks it starts
         target = request.base_url or request.observe.target.url
-        await self.events.emit(RunStarted(run_id=run_id, target=target, resumed=start is None))
-        self._crawling = run_id
+        await self.events.emit(RunStarted(run_id=run_id, target=target, resumed=resumed))
         ctx = RunContext(run_id, request, self._call, progress, self.events)
         graph = build_graph(ctx).compile(checkpointer=self.saver)
         config: Any = {"configurable": {"thread_id": run_id}, "recursion_limit": 64}
