@@ -30,13 +30,14 @@ AGENTS = ["observation", "requirements", "analysis", "evolution", "execution", "
 def workers(tmp_path: Path, redis_url: str, pg_fresh_url: str) -> Iterator[tuple[str, str]]:
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        for agent in AGENTS:
-            log = tmp_path / f"worker-{agent}.log"
-            p = cli.start(["worker", "--agent", agent, "--bus", redis_url], tmp_path / "home",
-                          log, QAFORGE_DATABASE_URL=pg_fresh_url)
-            procs.append(p)
+        # All six start at once (each spends seconds importing), then each must be ready.
+        logs = {agent: tmp_path / f"worker-{agent}.log" for agent in AGENTS}
+        for agent, log in logs.items():
+            procs.append(cli.start(["worker", "--agent", agent, "--bus", redis_url],
+                                   tmp_path / "home", log, QAFORGE_DATABASE_URL=pg_fresh_url))
+        for (agent, log), p in zip(logs.items(), procs, strict=True):
             cli.wait_for(lambda log=log, p=p: "ready on" in log.read_text(errors="replace")
-                         or p.poll() is not None, 60, f"the {agent} worker")
+                         or p.poll() is not None, 90, f"the {agent} worker")
             assert p.poll() is None, log.read_text()
         yield redis_url, pg_fresh_url
     finally:

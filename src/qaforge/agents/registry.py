@@ -6,6 +6,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
@@ -93,9 +94,14 @@ class AgentRegistry:
             return _info(row) if row else None
 
     async def alive(self, agent_id: str) -> bool:
-        """Whether the agent is registered with a fresh heartbeat."""
+        """Whether the agent is registered with a fresh heartbeat and its process, when it
+        ran on this host, still exists."""
         info = await self.get(agent_id)
-        return info is not None and info.heartbeat_at >= self._cutoff()
+        return (
+            info is not None
+            and info.heartbeat_at >= self._cutoff()
+            and not process_gone(info.host, info.pid)
+        )
 
     async def find(self, capability: str | None = None) -> list[AgentInfo]:
         """Fresh agents with `capability` (all fresh agents when None), least loaded first."""
@@ -103,7 +109,9 @@ class AgentRegistry:
             rows = (
                 await s.scalars(select(AgentRow).where(AgentRow.heartbeat_at >= self._cutoff()))
             ).all()
-        found = [_info(r) for r in rows]
+        # An agent of a process on this host that is gone (killed, crashed) bids for nothing:
+        # waiting out its heartbeat would cost a resume a bid window per task.
+        found = [_info(r) for r in rows if not process_gone(r.host, r.pid)]
         if capability is not None:
             found = [a for a in found if capability in a.capabilities]
         return sorted(found, key=lambda a: (a.load, a.id))
@@ -118,3 +126,22 @@ class AgentRegistry:
             if ids:
                 await s.execute(delete(AgentRow).where(AgentRow.id.in_(ids)))
         return ids
+
+
+def process_gone(host: str, pid: int) -> bool:
+    """Whether process `pid` ran on this host and no longer exists (or is a zombie). A
+    process on another host cannot be seen from here: not gone."""
+    if host != socket.gethostname() or pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    # Killed but not yet reaped by its parent: a zombie does no more work.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from qaforge.agents.registry import process_gone
 from qaforge.bus.messages import check_no_secrets
 from qaforge.errors import UserError
 from qaforge.orchestrate.states import InvalidTransition, RunState, check
@@ -261,20 +259,6 @@ def owner_is_gone(owner: str | None) -> bool:
         return False
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    if not pid_text.isdigit():
         return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    # Killed but not yet reaped by its parent: a zombie does no more work.
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+    return process_gone(host, int(pid_text))

@@ -68,3 +68,26 @@ async def test_deregister(db: Database) -> None:
     await reg.register("x", "reporting", frozenset({"report"}))
     await reg.deregister("x")
     assert await reg.find() == []
+
+
+async def test_an_agent_whose_process_on_this_host_is_gone_is_not_found(db: Database) -> None:
+    import subprocess
+    import sys
+
+    reg = AgentRegistry(db, stale_after_s=30)
+    for agent_id in ("dead", "elsewhere", "here"):
+        await reg.register(agent_id, "execution", frozenset({"execute"}))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped: its pid no longer exists
+    async with db.session() as s:
+        await s.execute(update(AgentRow).where(AgentRow.id == "dead").values(pid=gone.pid))
+        # Another host's process cannot be seen from here: its heartbeat decides.
+        await s.execute(
+            update(AgentRow)
+            .where(AgentRow.id == "elsewhere")
+            .values(host="another-host", pid=gone.pid)
+        )
+    found = {a.id for a in await reg.find("execute")}
+    assert found == {"elsewhere", "here"}
+    assert not await reg.alive("dead")
+    assert await reg.alive("elsewhere") and await reg.alive("here")
