@@ -303,6 +303,10 @@ class CrawlStats(_Model):
     duration_s: float = 0.0
     pages_loaded: int = 0
     errors: list[str] = Field(default_factory=list)
+    # Actions the page did not take within the action time-out (a control covered by another
+    # element, hidden, disabled, or gone when its path was replayed): not done, and no fault
+    # of the crawl's either, so not among `errors`.
+    skipped: list[str] = Field(default_factory=list)
     stopped_by: str = ""
     browser_restarts: int = 0
     queued: int = 0  # actions waiting in the frontier (progress only)

@@ -29,6 +29,7 @@ class CrawlFigures(_Figures):
     duration_s: float = 0.0
     stopped_by: str = ""
     errors: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
     browser_restarts: int = 0
     http_pages: int = 0
     http_templates: int = 0

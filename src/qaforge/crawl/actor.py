@@ -14,6 +14,7 @@ from typing import Any
 
 from playwright.async_api import BrowserContext, Page, Response
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from qaforge.crawl.browser import (
     CLOSE_TIMEOUT_S,
@@ -35,6 +36,30 @@ RESOURCE_FAILED = "Failed to load resource"
 # (MLflow logs it on a resize; Chromium documents it as benign).
 BENIGN = "ResizeObserver loop"
 ACTION_TIMEOUT_MS = 4000
+
+
+class ControlRefused(PlaywrightError):
+    """The page did not take an action on a control within the action time-out. A Playwright
+    error still, so that whoever caught the time-out before (a revisit, a confirmation)
+    catches this too."""
+
+
+# What Playwright's call log says held the action back, and how the crawl reports it.
+_HELD_BACK = (
+    ("intercepts pointer events", "covered by another element"),
+    ("not visible", "not visible"),
+    ("not enabled", "disabled"),
+    ("not stable", "still moving"),
+    ("outside of the viewport", "outside the page"),
+)
+
+
+def _why_refused(exc: PlaywrightTimeoutError) -> str:
+    text = str(exc)
+    for needle, why in _HELD_BACK:
+        if needle in text:
+            return why
+    return "not found" if "resolved to" not in text else "not accepted"
 
 
 @dataclass
@@ -192,14 +217,20 @@ class Actor:
                     raise PlaywrightError("element has no unique locator")
                 target = resolve(page, loc).first
                 url_before = page.url
-                if action.kind == ActionKind.CHECK:
-                    await target.check(timeout=ACTION_TIMEOUT_MS)
-                elif action.kind == ActionKind.SELECT:
-                    await target.select_option(
-                        value=action.values.get("value", ""), timeout=ACTION_TIMEOUT_MS
-                    )
-                else:
-                    await target.click(timeout=ACTION_TIMEOUT_MS, no_wait_after=True)
+                try:
+                    if action.kind == ActionKind.CHECK:
+                        await target.check(timeout=ACTION_TIMEOUT_MS)
+                    elif action.kind == ActionKind.SELECT:
+                        await target.select_option(
+                            value=action.values.get("value", ""), timeout=ACTION_TIMEOUT_MS
+                        )
+                    else:
+                        await target.click(timeout=ACTION_TIMEOUT_MS, no_wait_after=True)
+                except PlaywrightTimeoutError as exc:
+                    raise ControlRefused(
+                        f"{action.kind} {action.label or el.name!r}: "
+                        f"{_why_refused(exc)} after {ACTION_TIMEOUT_MS / 1000:.0f}s"
+                    ) from exc
                 await wait_after(page, url_before)
             await self.settle(page)
         finally:

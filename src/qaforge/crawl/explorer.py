@@ -23,7 +23,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from qaforge.config import ConfigError, Settings
 from qaforge.contracts.tasks import CrawlLimits
-from qaforge.crawl.actor import Actor, Observed, form_of
+from qaforge.crawl.actor import Actor, ControlRefused, Observed, form_of
 from qaforge.crawl.auth import (
     Credentials,
     LoginFailed,
@@ -463,6 +463,11 @@ class Explorer:
                         self.rec.error(f"{self._where(work)}: {exc}")
                     await self.actor.discard(session, ctx, page)
                     ctx, page = None, None
+                    break
+                except ControlRefused as exc:
+                    # The page would not take the action (a control covered or hidden): the
+                    # action is skipped, the page is still good for the next work.
+                    self.rec.skip(f"{self._where(work)}: {exc}")
                     break
                 except Exception as exc:
                     if isinstance(exc, PlaywrightError) and is_crash(exc) and attempt == 0:

@@ -56,6 +56,11 @@ class Recorder:
         if len(self.stats.errors) < MAX_ERRORS:
             self.stats.errors.append(message)
 
+    def skip(self, message: str) -> None:
+        """Note an action the page did not take (the first `MAX_ERRORS`)."""
+        if len(self.stats.skipped) < MAX_ERRORS:
+            self.stats.skipped.append(message)
+
     def figures(self) -> CrawlStats:
         """The running figures (states, transitions, templates) for a progress line."""
         self.stats.states = len(self.states)

@@ -93,6 +93,20 @@ def render_markdown(summary: RunSummary, results: RunResults | None, code: int) 
     ]
     if summary.recheck:
         lines += [f"Reruns: {summary.recheck}.", ""]
+    if cr.errors:
+        lines += [
+            "## Crawl errors (qaforge's, not the app's)",
+            "",
+            *(f"- {e}" for e in cr.errors),
+            "",
+        ]
+    if cr.skipped:
+        lines += [
+            "## Actions the app did not take (skipped by the crawl)",
+            "",
+            *(f"- {e}" for e in cr.skipped),
+            "",
+        ]
     if summary.notes:
         lines += ["## Notes from the generator", "", *(f"- {n}" for n in summary.notes), ""]
     if summary.findings:

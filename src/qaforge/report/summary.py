@@ -143,6 +143,7 @@ def build_summary(
             duration_s=s.duration_s,
             stopped_by=s.stopped_by,
             errors=list(s.errors),
+            skipped=list(s.skipped),
             browser_restarts=s.browser_restarts,
             http_pages=s.http_pages,
             http_templates=s.http_templates,

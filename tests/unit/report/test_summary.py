@@ -123,3 +123,22 @@ def test_the_suite_names_the_strategy_when_nothing_chose_it(tmp_path: Path) -> N
     )
     assert s.strategy.label() == "resilient"
     assert s.durations.total == 1.5  # no wall time given: the sum of the stages
+
+
+def test_the_report_lists_crawl_errors_and_skipped_actions_apart() -> None:
+    from qaforge.contracts.summary import CrawlFigures, RunSummary
+
+    s = RunSummary(
+        target="http://x/",
+        crawl=CrawlFigures(
+            errors=["the HTTP walk stopped: boom"],
+            skipped=["click 'Import' on http://x/: covered by another element after 4s"],
+        ),
+    )
+    md = render_markdown(s, None, s.exit_code())
+    errors = md.index("## Crawl errors")
+    skipped = md.index("## Actions the app did not take")
+    assert "- the HTTP walk stopped: boom" in md[errors:skipped]
+    assert "- click 'Import' on http://x/: covered by another element after 4s" in md[skipped:]
+    clean = render_markdown(RunSummary(target="http://x/"), None, 0)
+    assert "## Crawl errors" not in clean and "## Actions the app" not in clean
