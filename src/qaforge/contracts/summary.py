@@ -7,9 +7,12 @@ that ran, the share of forms covered in an app without forms.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+from qaforge.models import RunResults, TestOutcome, TestSuite
 
 # 2: pass rate and coverage are null on empty sets; `strategy` is always an object.
 SUMMARY_VERSION = 2
@@ -53,6 +56,34 @@ class TestCounts(_Figures):
     healed: int = 0
     quarantined: int = 0
     app_defects: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        results: RunResults | None,
+        suite: TestSuite | None,
+        leave_out: frozenset[str] = frozenset(),
+    ) -> TestCounts:
+        """The counts of a run's final verdicts, without the tests whose ids are `leave_out`."""
+        kept = [r for r in (results.results if results else []) if r.test_id not in leave_out]
+        c = Counter(r.outcome for r in kept)
+        flaky_seen = sum(1 for r in kept if r.message.startswith("flaky"))
+        tests = [t for t in (suite.tests if suite else []) if t.test_id not in leave_out]
+        return cls(
+            generated=len(tests),
+            passed=c[TestOutcome.PASSED] + c[TestOutcome.HEALED],
+            failed=c[TestOutcome.FAILED],
+            flaky=c[TestOutcome.FLAKY] + flaky_seen,
+            healed=c[TestOutcome.HEALED],
+            quarantined=c[TestOutcome.QUARANTINED],
+            app_defects=c[TestOutcome.APP_DEFECT],
+        )
+
+    def pass_rate(self, executed: bool = True) -> float | None:
+        """passed / (generated − app_defects − quarantined) (architecture.md §6); None ("n/a")
+        when the suite did not run or no kept test is left to judge."""
+        denom = self.generated - self.app_defects - self.quarantined
+        return round(self.passed / denom, 4) if executed and denom > 0 else None
 
 
 class CoverageFigures(_Figures):

@@ -12,13 +12,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qaforge.contracts.summary import RunSummary
+from qaforge.contracts.summary import RunSummary, TestCounts
 from qaforge.learn.config import LearningConfig
 from qaforge.learn.patterns import features_of_suite, mine_patterns
 from qaforge.learn.reward import Figures, rates_from_summary, reward
 from qaforge.learn.snapshot import suite_files, write_snapshot
 from qaforge.learn.store import ensure_tables
 from qaforge.learn.variants import EVOLUTION, get_variant, refresh_variant_figures, seed_variants
+from qaforge.models import RunResults, ScenarioKind
 from qaforge.store.database import Database
 from qaforge.store.learning_tables import (
     GeneratedFile,
@@ -137,7 +138,6 @@ async def record_outcomes(
         return []
     cfg = config
     await ensure_tables(db)
-    rates = rates_from_summary(summary)
     if results is None:
         results = _results_beside(summary)
     from datetime import UTC, datetime
@@ -155,6 +155,7 @@ async def record_outcomes(
             )
         ).all()
         for gen in gens:
+            rates = rates_from_summary(judged_summary(summary, results, gen.details))
             gen.outcome_at = datetime.now(UTC)
             for key in ("passed", "failed", "flaky", "healed", "quarantined", "app_defects"):
                 setattr(gen, key, rates[key])
@@ -187,6 +188,25 @@ async def record_outcomes(
         for app in sorted({g.app for g in gens if g.details.get("features")}):
             await mine_patterns(s, cfg, app)
     return updated
+
+
+def judged_summary(
+    summary: RunSummary, results: dict[str, Any] | None, details: dict[str, Any]
+) -> RunSummary:
+    """The summary a strategy is judged on: without the page checks, which every strategy
+    writes alike (one per page the HTTP walk found), so that they do not water down the
+    difference between strategies. Unchanged without per-test results."""
+    tests = details.get("tests", [])
+    pages = frozenset(
+        str(t["test_id"]) for t in tests if t.get("kind") == ScenarioKind.PAGE_ANSWERS
+    )
+    if not pages or results is None:
+        return summary
+    counts = TestCounts.of(RunResults.model_validate(results), None, pages)
+    counts = counts.model_copy(update={"generated": max(0, summary.tests.generated - len(pages))})
+    return summary.model_copy(
+        update={"tests": counts, "pass_rate": counts.pass_rate(summary.executed)}
+    )
 
 
 _RUN_METRICS = ("pass_rate", "flake_rate", "heal_rate")

@@ -61,26 +61,12 @@ def coverage(
 
 def test_counts(results: RunResults | None, suite: TestSuite | None) -> TestCounts:
     """generated/passed/failed/flaky/healed/quarantined/app_defects."""
-    c = Counter(r.outcome for r in results.results) if results else Counter()
-    flaky_seen = sum(
-        1 for r in (results.results if results else []) if r.message.startswith("flaky")
-    )
-    return TestCounts(
-        generated=len(suite.tests) if suite else 0,
-        passed=c[TestOutcome.PASSED] + c[TestOutcome.HEALED],
-        failed=c[TestOutcome.FAILED],
-        flaky=c[TestOutcome.FLAKY] + flaky_seen,
-        healed=c[TestOutcome.HEALED],
-        quarantined=c[TestOutcome.QUARANTINED],
-        app_defects=c[TestOutcome.APP_DEFECT],
-    )
+    return TestCounts.of(results, suite)
 
 
 def pass_rate(tests: TestCounts, executed: bool = True) -> float | None:
-    """passed / (generated − app_defects − quarantined) (architecture.md §6); None ("n/a")
-    when the suite did not run or no kept test is left to judge."""
-    denom = tests.generated - tests.app_defects - tests.quarantined
-    return round(tests.passed / denom, 4) if executed and denom > 0 else None
+    """passed / (generated − app_defects − quarantined) (architecture.md §6)."""
+    return tests.pass_rate(executed)
 
 
 def oracle_of(scenario: Scenario | None) -> str:

@@ -155,3 +155,34 @@ async def test_recorder_never_raises(tmp_path: Path) -> None:
         result={"suite_path": str(tmp_path / "missing" / "suite.json")},
     )
     await rec.record(bad)  # logs, does not raise
+
+
+def test_a_strategy_is_judged_without_the_page_checks_every_strategy_writes_alike() -> None:
+    from qaforge.contracts.summary import RunSummary, TestCounts
+    from qaforge.learn.reward import rates_from_summary
+    from qaforge.learn.tracking import judged_summary
+
+    pages = [{"test_id": f"test_page_checks.py::test_page_answers[p{i}]", "kind": "page-answers"}
+             for i in range(4)]
+    browser = [{"test_id": f"test_shop.py::test_{i}", "kind": "page-loads"} for i in range(6)]
+    outcomes = ["passed"] * 4 + ["passed"] * 4 + ["flaky"] * 2
+    results = {
+        "suite_dir": "/s",
+        "results": [
+            {"test_id": t["test_id"], "outcome": o}
+            for t, o in zip(pages + browser, outcomes, strict=True)
+        ],
+    }
+    summary = RunSummary(
+        target="http://x/",
+        executed=True,
+        tests=TestCounts(generated=10, passed=8, flaky=2),
+        pass_rate=0.8,
+    )
+    judged = judged_summary(summary, results, {"tests": pages + browser})
+    assert judged.tests == TestCounts(generated=6, passed=4, flaky=2)
+    assert judged.pass_rate == round(4 / 6, 4)
+    assert rates_from_summary(judged)["flake_rate"] == 2 / 6  # not 2 / 10
+    # Nothing to leave out, or no per-test results: the run's own figures.
+    assert judged_summary(summary, results, {"tests": browser}) is summary
+    assert judged_summary(summary, None, {"tests": pages + browser}) is summary
