@@ -144,20 +144,21 @@ def test_qaforge_test_reruns_the_kept_suite(
         ],
     )
     assert r.exit_code == 1, r.output  # the deliberate defects are still there
-    # Without --json: the summary table, the report's path and the run id, no traceback.
+    # Without --json: the summary table, the report's path and the run id (on stderr, with
+    # the progress lines; stdout is for --json), no traceback.
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert "Traceback" not in r.output
     rows = dict(
         (cells[0], cells[1])
-        for line in r.stdout.splitlines()
+        for line in r.output.splitlines()
         if len(cells := [c.strip() for c in line.strip("│┃ ").split("│")]) == 2
     )
-    assert rows["tests generated"] == str(s["tests"]["generated"]), r.stdout
-    assert rows["app defects"] == str(s["tests"]["app_defects"]), r.stdout
-    assert rows["pass rate"].endswith("%"), r.stdout
-    joined = "".join(r.stdout.split())  # a long path may wrap at the console's width
-    assert f"report:{tmp_path / 'out' / 'report.html'}" in joined, r.stdout
-    assert f"runid:{s['run_id']}" in joined, r.stdout
+    assert rows["tests generated"] == str(s["tests"]["generated"]), r.output
+    assert rows["app defects"] == str(s["tests"]["app_defects"]), r.output
+    assert rows["pass rate"].endswith("%"), r.output
+    joined = "".join(r.output.split())  # a long path may wrap at the console's width
+    assert f"report:{tmp_path / 'out' / 'report.html'}" in joined, r.output
+    assert f"runid:{s['run_id']}" in joined, r.output
     assert s["tests"]["generated"] == len(json.loads((suite / "suite.json").read_text())["tests"])
     assert s["tests"]["app_defects"] >= 2 and s["tests"]["failed"] == 0
     assert s["crawl"]["templates"] >= 12  # crawl figures come from the model beside the suite
