@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from qaforge.contracts.events import RunEvent
 from qaforge.orchestrate.request import RunOutcome
+from tests.integration.agent_events import check_agent_events
 
 pytestmark = pytest.mark.browser
 
@@ -85,6 +87,12 @@ def test_summary_has_every_key_and_the_figures_we_promise(demo_run: RunOutcome) 
     kinds = {(f["kind"], f["where"].rsplit("/", 1)[-1]) for f in s["findings"]}
     assert ("broken-link", "about") in kinds and ("console-error", "reviews") in kinds
     assert demo_run.exit_code == 1  # deliberate defects
+
+
+def test_the_agents_told_the_orchestrator_what_happened(
+    demo_run: RunOutcome, demo_run_events: list[RunEvent]
+) -> None:
+    check_agent_events(demo_run_events, demo_run, passes=2)
 
 
 def test_report_files_are_real_and_self_contained(demo_run: RunOutcome) -> None:

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from qaforge.config import Settings
+from qaforge.contracts.events import EventHub, RunEvent
 from qaforge.contracts.summary import RunSummary
 from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.orchestrate.orchestrator import OrchestrationOptions, run_graph
 from qaforge.orchestrate.request import RunOutcome, RunRequest
+from tests.integration.agent_events import check_agent_events
 from tests.plugins.crawl import demo_target
 from tests.system import cli
 
@@ -81,9 +83,20 @@ def test_the_demo_run_on_workers_matches_the_in_process_run(
         runs=1,
     )
     settings = Settings(home=tmp_path / "home", database_url=db)
+    heard: list[RunEvent] = []
+    hub = EventHub()
+    hub.subscribe(heard.append)
     outcome = asyncio.run(
-        run_graph(req, settings, bus_url=bus, options=OrchestrationOptions(local_agents=False))
+        run_graph(
+            req,
+            settings,
+            bus_url=bus,
+            options=OrchestrationOptions(local_agents=False),
+            events=hub,
+        )
     )
     assert _figures(outcome.summary) == _figures(demo_run.summary)
+    # The workers' events crossed Redis to this process, as the in-process agents' do.
+    check_agent_events(heard, outcome, passes=1)
     assert (outcome.summary.pass_rate or 0) >= 0.95 and (demo_run.summary.pass_rate or 0) >= 0.95
     assert outcome.summary.tests.generated >= 40

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qaforge.config import Settings
+from qaforge.contracts.events import EventHub, RunEvent
 from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.orchestrate.orchestrator import run_graph
@@ -16,8 +17,17 @@ from tests.plugins.crawl import demo_target
 
 
 @pytest.fixture(scope="session")
+def demo_run_events() -> list[RunEvent]:
+    """Every event the `demo_run` orchestrator heard, in order (filled by `demo_run`)."""
+    return []
+
+
+@pytest.fixture(scope="session")
 def demo_run(
-    demo_app: DemoApp, demo_credentials: None, tmp_path_factory: pytest.TempPathFactory
+    demo_app: DemoApp,
+    demo_credentials: None,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_run_events: list[RunEvent],
 ) -> RunOutcome:
     """The whole pipeline against the healthy demo shop (crawl, generate, run twice, report)."""
     out = tmp_path_factory.mktemp("demo-run")
@@ -29,7 +39,9 @@ def demo_run(
         app="demo-shop",
         strategy="balanced",
     )
-    return asyncio.run(run_graph(req, Settings(home=out / "home")))
+    hub = EventHub()
+    hub.subscribe(demo_run_events.append)
+    return asyncio.run(run_graph(req, Settings(home=out / "home"), events=hub))
 
 
 @pytest.fixture(scope="session")

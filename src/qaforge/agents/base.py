@@ -13,9 +13,11 @@ registry, graceful drain) through `qaforge.agents.service.AgentService`.
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,6 +27,7 @@ from tenacity import RetryCallState
 from qaforge.agents.resilience import TRANSIENT, CircuitBreaker, RetryPolicy
 from qaforge.config import Settings
 from qaforge.contracts.envelope import AgentMetrics, Task, TaskResult, new_id
+from qaforge.contracts.events import EventSink, RunEvent
 from qaforge.contracts.generation import GenerationRecord, GenerationRecorder, NoopRecorder
 from qaforge.errors import UserError
 from qaforge.logs import RUN_ID
@@ -36,6 +39,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# Where the events of the task this coroutine works on go (its requester, over the bus); set
+# per task by `handle`, so concurrent tasks of one agent each reach their own run.
+_SINK: ContextVar[EventSink | None] = ContextVar("qaforge_event_sink", default=None)
 
 
 class AgentError(Exception):
@@ -59,6 +66,8 @@ class BaseAgent(abc.ABC):
     retry: RetryPolicy = field(default_factory=RetryPolicy, repr=False)
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict, repr=False)
     _service: AgentService | None = field(default=None, repr=False, compare=False)
+    # Events on their way out (`emit_soon`): held so they are not collected half-sent.
+    _emitting: set[asyncio.Future[None]] = field(default_factory=set, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -84,18 +93,39 @@ class BaseAgent(abc.ABC):
     async def execute(self, task: Task) -> TaskResult:
         """Do the work of `task` and return its result."""
 
-    async def handle(self, task: Task) -> TaskResult:
-        """Run `execute` with retries, timing, metrics and the generation hook.
+    async def handle(self, task: Task, events: EventSink | None = None) -> TaskResult:
+        """Run `execute` with retries, timing, metrics and the generation hook; what it
+        `emit`s goes to `events` (the requester's, over the bus), or nowhere.
 
         `AgentError` fails the task at once; transient errors (`TransientError`, connection
         errors, time-outs) are retried per `self.retry`; anything else propagates (a bug: the
         bus leaves the message pending and dead-letters it after repeated deliveries).
         """
         token = RUN_ID.set(task.run_id or "-")
+        sink_token = _SINK.set(events)
         try:
             return await self._handle(task)
         finally:
+            _SINK.reset(sink_token)
             RUN_ID.reset(token)
+
+    async def emit(self, event: RunEvent) -> None:
+        """Tell the requester of the current task what happened; never fails the task."""
+        sink = _SINK.get()
+        if sink is None:
+            return
+        try:
+            await sink(event)
+        except Exception:
+            log.warning("event %s of run %s was not delivered", event.kind, event.run_id)
+
+    def emit_soon(self, event: RunEvent) -> None:
+        """`emit` from code that cannot await (a progress callback inside the crawl)."""
+        if _SINK.get() is None:
+            return
+        task = asyncio.ensure_future(self.emit(event))
+        self._emitting.add(task)
+        task.add_done_callback(self._emitting.discard)
 
     async def _handle(self, task: Task) -> TaskResult:
         started_at = datetime.now(UTC)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qaforge.agents.base import AgentError, BaseAgent
 from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.events import TestFinished, TestHealed, TestsPassFinished
 from qaforge.contracts.tasks import (
     EXECUTE,
     HEAL,
@@ -17,6 +18,7 @@ from qaforge.contracts.tasks import (
 )
 from qaforge.execute.engine import execute_suite, load_suite
 from qaforge.execute.healer import Healer
+from qaforge.execute.runner import PytestRun
 from qaforge.models import AppModel, FailureClass, RunResults, TestOutcome
 
 
@@ -39,6 +41,20 @@ class ExecutionAgent(BaseAgent):
         if task.type == HEAL:
             return await self._heal(task)
         req = ExecuteRequest.model_validate(task.payload)
+
+        async def pass_ended(index: int, run: PytestRun) -> None:
+            outcomes = [c.outcome for c in run.cases.values()]
+            await self.emit(
+                TestsPassFinished(
+                    run_id=task.run_id,
+                    index=index,
+                    ran=len(outcomes),
+                    passed=outcomes.count("passed"),
+                    failed=len(outcomes) - outcomes.count("passed") - outcomes.count("skipped"),
+                    skipped=outcomes.count("skipped"),
+                )
+            )
+
         try:
             results = await execute_suite(
                 Path(req.suite_path),
@@ -48,11 +64,23 @@ class ExecutionAgent(BaseAgent):
                 runs=req.runs,
                 workers=req.workers,
                 test_timeout_s=req.test_timeout_s,
+                on_pass=pass_ended,
             )
         except RuntimeError as exc:
             raise AgentError(str(exc)) from exc
         path = Path(req.out_dir) / "results.json"
         path.write_text(results.model_dump_json(indent=2), encoding="utf-8")
+        for r in results.results:
+            await self.emit(
+                TestFinished(
+                    run_id=task.run_id,
+                    test_id=r.test_id,
+                    outcome=r.outcome.value,
+                    failure_class=r.failure_class.value if r.failure_class else None,
+                    message=r.message[:500],
+                    duration_s=r.duration_s,
+                )
+            )
         return self.ok(task, ExecuteResponse(results_path=str(path)).model_dump())
 
     async def _heal(self, task: Task) -> TaskResult:
@@ -68,5 +96,17 @@ class ExecutionAgent(BaseAgent):
         healer = Healer(self.settings, suite, model, req.base_url, Path(req.out_dir) / "healing")
         healed = await healer.heal_all(results.results)
         Path(req.results_path).write_text(results.model_dump_json(indent=2), encoding="utf-8")
+        for r in results.results:
+            for h in r.heals:
+                await self.emit(
+                    TestHealed(
+                        run_id=task.run_id,
+                        test_id=r.test_id,
+                        old_locator=h.old_locator,
+                        new_locator=h.new_locator,
+                        accepted=h.accepted,
+                        reason=h.reason,
+                    )
+                )
         resp = HealResponse(results_path=req.results_path, healed=healed, attempted=attempted)
         return self.ok(task, resp.model_dump())

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from qaforge.agents.base import AgentError, BaseAgent
 from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.events import CrawlProgressed
 from qaforge.contracts.tasks import OBSERVE, ObserveRequest, ObserveResponse
-from qaforge.crawl.explorer import CrawlError, Explorer, ProgressFn
-from qaforge.models import AppModel
+from qaforge.crawl.explorer import CrawlError, Explorer
+from qaforge.models import AppModel, CrawlStats
 from qaforge.store.recall import remember_model
 
 
@@ -19,7 +21,6 @@ class ObservationAgent(BaseAgent):
 
     capabilities: frozenset[str] = frozenset({OBSERVE})
     agent_type: str = "observation"
-    progress: ProgressFn | None = None
 
     def can_handle(self, task: Task) -> tuple[bool, float]:
         """Its task types, when a browser can be launched on this machine."""
@@ -31,7 +32,11 @@ class ObservationAgent(BaseAgent):
     async def execute(self, task: Task) -> TaskResult:
         """Crawl the task's target; the model is saved even when the crawl stops early."""
         req = ObserveRequest.model_validate(task.payload)
-        model = await self.observe(req)
+
+        def progressed(stats: CrawlStats) -> None:
+            self.emit_soon(CrawlProgressed(run_id=task.run_id, stats=stats))
+
+        model = await self.observe(req, progressed)
         path = Path(req.out_dir) / "model.json"
         model.save(path)
         if not model.states:
@@ -45,13 +50,15 @@ class ObservationAgent(BaseAgent):
         await remember_model(self.settings.vector_url, app, model)  # never fails the crawl
         return self.ok(task, ObserveResponse(model_path=str(path)).model_dump())
 
-    async def observe(self, req: ObserveRequest) -> AppModel:
+    async def observe(
+        self, req: ObserveRequest, progress: Callable[[CrawlStats], None] | None = None
+    ) -> AppModel:
         """Run the crawl and return the model (raises AgentError when it cannot start)."""
         explorer = Explorer(
             self.settings,
             req.target,
             req.limits,
-            progress=self.progress,
+            progress=progress,
             artifacts_dir=Path(req.out_dir),
         )
         try:

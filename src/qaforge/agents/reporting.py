@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qaforge.agents.base import BaseAgent
 from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.events import FindingReported
 from qaforge.contracts.tasks import REPORT, ReportRequest, ReportResponse
 from qaforge.execute.engine import load_suite
 from qaforge.generate.scenarios import load_scenarios
@@ -67,4 +68,8 @@ class ReportingAgent(BaseAgent):
             await fmt.write(report)
         path = out / "summary.json"
         summary.write(path)
+        for f in summary.findings:
+            await self.emit(
+                FindingReported(run_id=task.run_id, finding=f.kind, where=f.where, detail=f.detail)
+            )
         return self.ok(task, ReportResponse(summary_path=str(path), exit_code=code).model_dump())

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from qaforge.bus.base import Delivery, MessageBus, stop_loops
-from qaforge.bus.messages import Message, MessageType
+from qaforge.bus.messages import RUN_EVENT, Message, MessageType
 from qaforge.bus.topics import INBOX_GROUP, inbox_topic, type_topic
 
 if TYPE_CHECKING:
     from qaforge.agents.base import BaseAgent
     from qaforge.agents.registry import AgentRegistry
     from qaforge.contracts.envelope import AgentMetrics, Task, TaskResult
+    from qaforge.contracts.events import EventSink, RunEvent
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +327,7 @@ class AgentService:
             if result is None:
                 able, _conf = self.agent.can_handle(task)
                 if able:
-                    result = await self.agent.handle(task)
+                    result = await self.agent.handle(task, self._sink_for(msg))
                 else:
                     result = TaskResult(
                         task_id=task.id,
@@ -356,6 +357,21 @@ class AgentService:
             if d.deliveries >= self.bus.max_deliveries:
                 await self._dead(d, f"failed {d.deliveries} times, last: {reason}", task.id)
             # else: stays pending and is redelivered by reclaim after its idle time
+
+    def _sink_for(self, msg: Message) -> EventSink | None:
+        """Where the events of `msg`'s task go: the requester's reply topic, ahead of the
+        response (one topic keeps them in order)."""
+        reply_to = msg.reply_to
+        if not reply_to:
+            return None
+
+        async def send(event: RunEvent) -> None:
+            body = {"kind": RUN_EVENT, "event": event.model_dump(mode="json")}
+            await self.bus.publish(
+                reply_to, msg.reply(MessageType.EVENT, body, self.agent.agent_id)
+            )
+
+        return send
 
     async def _event(self, d: Delivery, msg: Message) -> None:
         from qaforge.contracts.envelope import Task

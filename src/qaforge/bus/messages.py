@@ -46,6 +46,11 @@ def check_no_secrets(value: Any, path: str = "payload") -> None:
             check_no_secrets(item, f"{path}[{i}]")
 
 
+# The payload `kind` of an EVENT message that carries a run event (contracts/events.py) from
+# an agent to the requester of its task; other EVENT kinds are Contract Net's (cfp, bid, ...).
+RUN_EVENT = "run-event"
+
+
 class MessageType(StrEnum):
     TASK_REQUEST = "task_request"
     TASK_RESPONSE = "task_response"

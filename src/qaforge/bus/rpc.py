@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from qaforge.bus.base import MessageBus, stop_loops
-from qaforge.bus.messages import Message
+from qaforge.bus.messages import RUN_EVENT, Message, MessageType
 from qaforge.bus.topics import REPLY_GROUP, reply_topic
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ class RpcClient:
         self._conversations: dict[str, asyncio.Queue[Message]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
+        # Who hears the run events agents send while they work on this client's tasks.
+        self.on_event: Callable[[Message], None] | None = None
 
     async def start(self) -> None:
         """Start reading the reply topic."""
@@ -48,6 +51,14 @@ class RpcClient:
                 await self.bus.ack(d)
 
     def _route(self, msg: Message) -> None:
+        if msg.type is MessageType.EVENT and msg.payload.get("kind") == RUN_EVENT:
+            # Before the response it belongs to, and never mistaken for it.
+            if self.on_event is not None:
+                try:
+                    self.on_event(msg)
+                except Exception:
+                    log.exception("a run event from %s was not handled", msg.sender)
+            return
         parent = msg.trace.parent_id
         fut = self._waiting.get(parent or "")
         if fut is not None and not fut.done():

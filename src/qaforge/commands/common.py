@@ -23,6 +23,7 @@ from qaforge.errors import UserError, mask_url
 from qaforge.logs import log_to_file
 
 if TYPE_CHECKING:
+    from qaforge.contracts.events import EventHub
     from qaforge.models import AppModel, CrawlStats
 
 # architecture.md §6: 0 all kept tests passed, 1 a test failed or an app defect was found,
@@ -311,6 +312,36 @@ class StageProgress:
 
     def close(self, ok: bool = True) -> None:
         self._end(ok)
+
+    def follow(self, events: EventHub, crawl_budget_s: float | None = None) -> None:
+        """Show what `events` says: stages always; crawl figures and test passes when shown."""
+        from qaforge.contracts.events import CrawlProgressed, StageStarted, TestsPassFinished
+
+        events.subscribe(lambda e: self.stage(e.stage), StageStarted)
+        if not self.show:
+            return
+        if crawl_budget_s is not None:
+            crawl = CrawlProgress(crawl_budget_s)
+
+            def on_crawl(e: CrawlProgressed) -> None:
+                if self.plain:
+                    crawl(e.stats)
+                else:
+                    self.update(crawl.line(e.stats))
+
+            events.subscribe(on_crawl, CrawlProgressed)
+
+        def on_pass(e: TestsPassFinished) -> None:
+            text = (
+                f"tests: pass {e.index + 1} ran {e.ran}: {e.passed} passed, {e.failed} failed"
+                + (f", {e.skipped} skipped" if e.skipped else "")
+            )
+            if self.plain:
+                plain(text)
+            else:
+                self.update(text)
+
+        events.subscribe(on_pass, TestsPassFinished)
 
 
 class CrawlProgress:

@@ -249,15 +249,15 @@ async def observe_with_progress(req: ObserveRequest, show: bool, config: Path | 
         elif ticker is not None:
             ticker(stats)
 
-    agent = ObservationAgent(settings, progress=on_progress)
+    agent = ObservationAgent(settings)
     stages = StageProgress(STAGE_LABELS, show=False, plain_mode=plain_mode)
     try:
         with stages:
             stages.stage("observe")
             if live is not None:
                 with live:
-                    return await agent.observe(req)
-            return await agent.observe(req)
+                    return await agent.observe(req, on_progress)
+            return await agent.observe(req, on_progress)
     except AgentError as exc:
         fail(str(exc))
 

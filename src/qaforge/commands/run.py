@@ -12,7 +12,6 @@ from rich.table import Table
 
 from qaforge.commands.common import (
     EXIT_USAGE,
-    CrawlProgress,
     StageProgress,
     choice,
     console,
@@ -28,7 +27,6 @@ from qaforge.commands.common import (
 from qaforge.commands.crawl import CrawlOptions, _with_crawl_options, build_request, check_browser
 from qaforge.config import Settings
 from qaforge.contracts.summary import RunSummary, percent
-from qaforge.models import CrawlStats
 from qaforge.orchestrate.request import RunOutcome, RunRequest
 
 LANGUAGES = ["python", "ts"]
@@ -83,7 +81,7 @@ def _drive(
     """Run the graph with progress on stderr. A failed run names its id and how to resume it;
     a run directory this command created and nothing was written to is removed again."""
     from qaforge.contracts.envelope import new_id
-    from qaforge.contracts.events import CrawlProgressed, EventHub, StageStarted
+    from qaforge.contracts.events import EventHub
     from qaforge.orchestrate.orchestrator import run_graph
 
     if not req.run_id:
@@ -94,18 +92,8 @@ def _drive(
     if stages.plain:
         plain(f"run {req.run_id} starting")
 
-    crawl = CrawlProgress(req.observe.limits.time_budget_s)
-
-    def on_crawl(stats: CrawlStats) -> None:
-        if stages.plain:
-            crawl(stats)
-        else:
-            stages.update(crawl.line(stats))
-
     events = EventHub()
-    events.subscribe(lambda e: stages.stage(e.stage), StageStarted)
-    if show:
-        events.subscribe(lambda e: on_crawl(e.stats), CrawlProgressed)
+    stages.follow(events, req.observe.limits.time_budget_s)
 
     async def go() -> RunOutcome:
         return await run_graph(req, settings, bus_url=bus, catalog=catalog, events=events)

@@ -74,7 +74,7 @@ def resume(
 ) -> None:
     """Continue an interrupted, failed or cancelled run from its last checkpoint."""
     from qaforge.commands.run import STAGE_LABEL
-    from qaforge.contracts.events import EventHub, StageStarted
+    from qaforge.contracts.events import EventHub
     from qaforge.orchestrate.graph import PipelineError
     from qaforge.orchestrate.orchestrator import OrchestrationOptions, RunCancelled, resume_graph
     from qaforge.orchestrate.runs import ResumeRefused, RunNotFound
@@ -86,7 +86,7 @@ def resume(
     options = OrchestrationOptions(owner_stale_after_s=stale_after)
     stages = StageProgress(STAGE_LABEL, show=not json_out)
     events = EventHub()
-    events.subscribe(lambda e: stages.stage(e.stage), StageStarted)
+    stages.follow(events)
     try:
         with stages:
             outcome = asyncio.run(

@@ -2,6 +2,10 @@
 them, and the CLI's progress, the learning loop's recording and (later) the API's live stream
 subscribe to them instead of being called by name.
 
+Agents emit theirs (crawl progress, test results, heals, findings) while they work on a task;
+the events ride the bus to the orchestrator that asked for the task, in the same process or
+from a worker on another machine, and the orchestrator hands them to its hub.
+
 A subscriber that raises is logged with the event and the run, never allowed to stop the run
 or keep the other subscribers from hearing the event."""
 
@@ -64,6 +68,50 @@ class CrawlProgressed(_Event):
     stats: CrawlStats
 
 
+class TestsPassFinished(_Event):
+    """One pytest pass over the suite (or a retry of some of its tests) has ended."""
+
+    kind: Literal["tests-pass-finished"] = "tests-pass-finished"
+    index: int
+    ran: int
+    passed: int
+    failed: int
+    skipped: int = 0
+
+
+class TestFinished(_Event):
+    """A test's outcome once every pass and retry is in, with its failure class."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+    kind: Literal["test-finished"] = "test-finished"
+    test_id: str
+    outcome: str
+    failure_class: str | None = None
+    message: str = ""
+    duration_s: float = 0.0
+
+
+class TestHealed(_Event):
+    """A heal was tried on a broken locator: accepted or refused, with the reason."""
+
+    __test__ = False
+    kind: Literal["test-healed"] = "test-healed"
+    test_id: str
+    old_locator: str
+    new_locator: str
+    accepted: bool
+    reason: str = ""
+
+
+class FindingReported(_Event):
+    """Something wrong with the app: a crawl finding or a test failed on an app defect."""
+
+    kind: Literal["finding"] = "finding"
+    finding: str
+    where: str
+    detail: str
+
+
 class RunFinished(_Event):
     """A run ended with a report: its exit code and summary."""
 
@@ -80,11 +128,23 @@ class RunFailed(_Event):
     error: str
 
 
-Event = Annotated[
-    RunStarted | StageStarted | StageFinished | CrawlProgressed | RunFinished | RunFailed,
-    Field(discriminator="kind"),
-]
+# Any one of them.
+RunEvent = (
+    RunStarted
+    | StageStarted
+    | StageFinished
+    | CrawlProgressed
+    | TestsPassFinished
+    | TestFinished
+    | TestHealed
+    | FindingReported
+    | RunFinished
+    | RunFailed
+)
+Event = Annotated[RunEvent, Field(discriminator="kind")]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+# Where an agent's events go: the orchestrator that asked for the task, over the bus.
+EventSink = Callable[[RunEvent], Awaitable[None]]
 
 E = TypeVar("E", bound=_Event)
 Subscriber = Callable[[E], Awaitable[None] | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 
 from qaforge.config import Settings
@@ -18,6 +18,9 @@ from qaforge.generate.conftest_py import CONFIG_MARKER
 from qaforge.models import GeneratedTest, RunResults, TestOutcome, TestResult, TestSuite
 
 _FAILING = frozenset({"failed", "error", "missing"})
+
+# Told about each pytest pass as it ends (its index, counting retries, and what it ran).
+PassListener = Callable[[int, PytestRun], Awaitable[None]]
 
 
 def load_suite(suite_path: Path) -> TestSuite:
@@ -167,11 +170,19 @@ async def execute_suite(
     workers: int = 2,
     test_timeout_s: float = 60.0,
     recheck_salt: str | None = None,
+    on_pass: PassListener | None = None,
 ) -> RunResults:
     """Run the suite, then `runs - 1` more passes of the tests `recheck_selection` picks
     (`recheck_salt` fixes its draw); retry the tests whose outcome differed; quarantine the ones
     still flaky; classify the failures. Quarantined tests run and are reported like any other;
-    they are released after consecutive passing executions (see `quarantine`)."""
+    they are released after consecutive passing executions (see `quarantine`). `on_pass`
+    hears of every pass as it ends."""
+
+    async def told(index: int, run: PytestRun) -> PytestRun:
+        if on_pass is not None:
+            await on_pass(index, run)
+        return run
+
     suite = load_suite(suite_path)
     suite_dir = Path(suite.directory)
     t0 = time.monotonic()
@@ -192,18 +203,21 @@ async def execute_suite(
             # last pass, or the last retry of a test that changed outcome): only those record.
             # Every test that failed the first pass is in the later ones, so they suffice.
             done.append(
-                await run_pytest(
-                    suite_dir,
-                    base_url,
-                    out_dir,
-                    settings,
+                await told(
                     i,
-                    None
-                    if recheck is None
-                    else [select[t.test_id] for t in suite.tests if t.test_id in recheck.tests],
-                    workers,
-                    test_timeout_s,
-                    artifacts=i == passes - 1,
+                    await run_pytest(
+                        suite_dir,
+                        base_url,
+                        out_dir,
+                        settings,
+                        i,
+                        None
+                        if recheck is None
+                        else [select[t.test_id] for t in suite.tests if t.test_id in recheck.tests],
+                        workers,
+                        test_timeout_s,
+                        artifacts=i == passes - 1,
+                    ),
                 )
             )
             if i == 0:
@@ -227,15 +241,18 @@ async def execute_suite(
         retried = [t for t in differing(done, ids, rechecked) if t not in entries]
         for k in range(quarantine.RETRIES if retried else 0):
             retries.append(
-                await run_pytest(
-                    suite_dir,
-                    base_url,
-                    out_dir,
-                    settings,
+                await told(
                     len(done) + k,
-                    [select[t] for t in retried],
-                    workers,
-                    test_timeout_s,
+                    await run_pytest(
+                        suite_dir,
+                        base_url,
+                        out_dir,
+                        settings,
+                        len(done) + k,
+                        [select[t] for t in retried],
+                        workers,
+                        test_timeout_s,
+                    ),
                 )
             )
     finally:

@@ -97,7 +97,7 @@ class Dispatcher:
             )
             fut = self.rpc.expect(request)
             await self.rpc.send(topic, request)
-            reply = await self._await(fut, watch)
+            reply = await self._await(fut, watch, task, agent_type)
             if reply is None:  # the awarded agent died: announce again without it
                 assert watch is not None
                 log.warning("agent %s died holding task %s; re-announcing", watch, task.id)
@@ -105,14 +105,32 @@ class Dispatcher:
                 continue
             return self._result(task, reply)
 
-    async def _await(self, fut: asyncio.Future[Message], watch: str | None) -> Message | None:
+    async def _await(
+        self, fut: asyncio.Future[Message], watch: str | None, task: Task, agent_type: str
+    ) -> Message | None:
+        """The reply; None when the awarded agent `watch` died. A task on the type's queue is
+        waited for as long as some agent of the type lives (one of them holds it, or reclaims
+        it from a dead one); with none left for `agent_wait_s`, nobody ever will answer."""
+        orphaned_since: float | None = None
         try:
             while True:
                 done, _ = await asyncio.wait({fut}, timeout=self.check_s)
                 if done:
                     return fut.result()
-                if watch is not None and not await self.registry.alive(watch):
-                    return None
+                if watch is not None:
+                    if not await self.registry.alive(watch):
+                        return None
+                    continue
+                if await self.registry.find(task.type):
+                    orphaned_since = None
+                    continue
+                orphaned_since = orphaned_since or time.monotonic()
+                if time.monotonic() - orphaned_since >= self.agent_wait_s:
+                    raise DispatchError(
+                        f"no live agent is left to finish task {task.id} ({task.type!r}); it "
+                        f"waits on the queue: start one with `qaforge worker --agent "
+                        f"{agent_type}` and resume the run"
+                    )
         finally:
             if not fut.done():
                 fut.cancel()

@@ -19,17 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import ValidationError
 
 from qaforge.agents.base import AgentError, BaseAgent
 from qaforge.agents.catalog import Catalog
 from qaforge.agents.registry import AgentRegistry
 from qaforge.bus import MessageBus, open_bus
-from qaforge.bus.messages import check_no_secrets
+from qaforge.bus.messages import Message, check_no_secrets
 from qaforge.bus.rpc import RpcClient
 from qaforge.config import Settings
 from qaforge.contracts.envelope import Task, TaskResult, new_id
 from qaforge.contracts.events import (
-    CrawlProgressed,
+    EVENT_ADAPTER,
     EventHub,
     RunFailed,
     RunFinished,
@@ -37,7 +38,6 @@ from qaforge.contracts.events import (
 )
 from qaforge.errors import UserError
 from qaforge.logs import RUN_ID
-from qaforge.models import CrawlStats
 from qaforge.orchestrate.checkpoint import checkpoint_url, open_checkpointer
 from qaforge.orchestrate.contract_net import NoBidError
 from qaforge.orchestrate.dispatch import Dispatcher, DispatchError
@@ -108,6 +108,7 @@ class Orchestrator:
         self.results = TaskStore(db)
         self.registry = AgentRegistry(db, stale_after_s=options.stale_after_s)
         self.rpc = RpcClient(bus, f"orchestrator-{new_id()}")
+        self.rpc.on_event = self._agent_event
         self.dispatcher = Dispatcher(
             self.rpc,
             self.registry,
@@ -177,8 +178,6 @@ class Orchestrator:
         for agent_type in self.catalog.types:
             for _ in range(self.options.agents_per_type):
                 agent = self.catalog.make(agent_type, self.settings)
-                if hasattr(agent, "progress"):
-                    agent.progress = self._crawl_progressed
                 await agent.start(
                     self.bus,
                     self.registry,
@@ -189,9 +188,14 @@ class Orchestrator:
                 )
                 self.local.append(agent)
 
-    def _crawl_progressed(self, stats: CrawlStats) -> None:
-        # Called inside the Observation agent's task, which set the run it works for.
-        self.events.emit_soon(CrawlProgressed(run_id=RUN_ID.get(), stats=stats))
+    def _agent_event(self, msg: Message) -> None:
+        """A run event an agent sent while working on one of this orchestrator's tasks."""
+        try:
+            event = EVENT_ADAPTER.validate_python(msg.payload.get("event"))
+        except ValidationError as exc:
+            log.warning("an event from %s was malformed: %s", msg.sender, exc.errors()[:1])
+            return
+        self.events.emit_soon(event)
 
     async def _learn(self, event: RunFinished) -> None:
         from qaforge.learn.driver import finish_run

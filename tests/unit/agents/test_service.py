@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from qaforge.agents.base import BaseAgent
 from qaforge.agents.registry import AgentRegistry
 from qaforge.bus import MessageBus, open_bus
 from qaforge.bus.messages import Message, MessageType
 from qaforge.bus.rpc import RpcClient
 from qaforge.bus.topics import type_topic
 from qaforge.config import Settings
-from qaforge.contracts.envelope import Task
+from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.events import EVENT_ADAPTER, RunEvent, StageStarted, TestFinished
 from qaforge.store.database import Database
 from qaforge.store.migrate import upgrade
 from qaforge.store.tasks import TaskStore
@@ -204,3 +207,72 @@ def _suite_in(out: Path) -> str:
     path = out / "tests" / "suite.json"
     path.write_text('{"tests": {"test_a": "s1"}}')
     return str(path)
+
+
+@dataclass
+class _Talker(BaseAgent):
+    """Emits two events while it works: one awaited, one from code that cannot await."""
+
+    capabilities: frozenset[str] = frozenset({"talk"})
+    agent_type: str = "talker"
+
+    def can_handle(self, task: Task) -> tuple[bool, float]:
+        return self.capability_match(task)
+
+    async def execute(self, task: Task) -> TaskResult:
+        self.emit_soon(StageStarted(run_id=task.run_id, stage="from-a-callback"))
+        await self.emit(
+            TestFinished(run_id=task.run_id, test_id=f"test_{task.id}", outcome="passed")
+        )
+        await asyncio.sleep(0.05)
+        return self.ok(task, {"said": 2})
+
+
+async def test_events_an_agent_emits_reach_its_requester_before_the_response(
+    bus: MessageBus, tmp_path: Path
+) -> None:
+    agent = _Talker(Settings(home=tmp_path))
+    await agent.start(bus, heartbeat_s=0.2, reclaim_idle_s=0.5)
+    rpc = RpcClient(bus, "asker")
+    heard: list[tuple[str, str, bool]] = []
+    pending: dict[str, asyncio.Future[Message]] = {}
+
+    def on_event(msg: Message) -> None:
+        event = EVENT_ADAPTER.validate_python(msg.payload["event"])
+        # Whether the response to the task this event belongs to had already come.
+        answered = any(f.done() for f in pending.values())
+        heard.append((event.kind, event.run_id, answered))
+
+    rpc.on_event = on_event
+    await rpc.start()
+    try:
+        task = Task(id="t1", type="talk", run_id="run-talk")
+        request = Message(
+            sender=rpc.name, receiver="talker", type=MessageType.TASK_REQUEST,
+            payload={"task": task.model_dump(mode="json")},
+        )
+        pending["t1"] = rpc.expect(request)
+        await rpc.send(type_topic("talker"), request)
+        reply = await asyncio.wait_for(pending["t1"], 20)
+        # The response is the result, not one of the events sent in reply to the same request.
+        assert reply.type is MessageType.TASK_RESPONSE
+        assert reply.payload["result"]["payload"] == {"said": 2}
+        assert sorted(heard) == [
+            ("stage-started", "run-talk", False),
+            ("test-finished", "run-talk", False),
+        ]
+    finally:
+        await rpc.close()
+        await agent.stop(1)
+
+
+async def test_emit_outside_a_bus_task_goes_nowhere_and_fails_nothing(tmp_path: Path) -> None:
+    agent = _Talker(Settings(home=tmp_path))
+    result = await agent.handle(Task(id="t2", type="talk", run_id="run-quiet"))
+    assert result.ok and result.payload == {"said": 2}
+
+    async def broken(event: RunEvent) -> None:
+        raise ConnectionError("bus gone")
+
+    again = await agent.handle(Task(id="t3", type="talk", run_id="run-quiet"), broken)
+    assert again.ok  # an event that cannot be delivered never fails the task

@@ -15,7 +15,7 @@ from qaforge.bus.rpc import RpcClient
 from qaforge.config import Settings
 from qaforge.contracts.envelope import Task
 from qaforge.orchestrate.contract_net import NoBidError, allocate
-from qaforge.orchestrate.dispatch import Dispatcher
+from qaforge.orchestrate.dispatch import Dispatcher, DispatchError
 from qaforge.store.database import Database
 from qaforge.store.migrate import upgrade
 from qaforge.store.tasks import TaskStore
@@ -137,3 +137,20 @@ async def test_refusal_by_everyone_still_fails_the_dispatch(
         await Dispatcher(rpc, AgentRegistry(db), TaskStore(db), bid_window_s=2.0).call(
             _task(tmp_path), "analysis"
         )
+
+
+async def test_a_queued_task_whose_last_agent_is_gone_fails_and_says_what_to_do(
+    rpc: RpcClient, db: Database, tmp_path: Path
+) -> None:
+    # Registered, fresh, but nobody reads the queue: the task waits there while it lives.
+    registry = AgentRegistry(db)
+    await registry.register("lone", "analysis", frozenset({"analyze"}), "inbox.lone")
+    dispatcher = Dispatcher(
+        rpc, registry, TaskStore(db), contract_net=False, agent_wait_s=0.5, check_s=0.1
+    )
+    call = asyncio.create_task(dispatcher.call(_task(tmp_path), "analysis"))
+    await asyncio.sleep(1.0)
+    assert not call.done()  # a live agent of the type may still take it
+    await registry.deregister("lone")
+    with pytest.raises(DispatchError, match=r"no live agent is left .* --agent analysis"):
+        await asyncio.wait_for(call, 10)
