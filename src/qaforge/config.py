@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,6 +36,23 @@ CHROMIUM_ARGS = [
 
 _DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 
+# Settings that may come from the environment only: a file is shared, committed, copied.
+_ENV_ONLY = ("llm_api_key",)
+
+
+class _TomlWithoutSecrets(TomlConfigSettingsSource):
+    """`qaforge.toml`, refused when it holds what belongs in the environment only."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        for key in _ENV_ONLY:
+            if key in data:
+                raise ConfigError(
+                    f"{key} is read from the environment only (QAFORGE_{key.upper()}), never "
+                    "from a file: remove it from the configuration file"
+                )
+        return data
+
 
 class ConfigError(UserError):
     """A setting is malformed or a required resource is missing."""
@@ -58,8 +75,18 @@ class Settings(BaseSettings):
     bus_url: str = "memory://"
     vector_url: str | None = None
     checkpoint_url: str | None = None
+    # An OpenAI-compatible endpoint (`.../v1`); unset, nothing uses a language model.
     llm_url: str | None = None
+    # The strong model plans (goals, stories); the small one does the small jobs (form data,
+    # triage). Both are names the endpoint lists.
     llm_model: str = "gpt-4o-mini"
+    llm_model_small: str | None = None
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+    # From QAFORGE_LLM_API_KEY only: never dumped, logged, stored or checkpointed.
+    llm_api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    # A folder of prompt files that override the built-in ones by name.
+    prompts_dir: Path | None = None
     disable_learning: bool = False
     # The learning loop's knobs (`[learning]` in qaforge.toml; see learn/config.py).
     learning: dict[str, Any] = Field(default_factory=dict)
@@ -80,7 +107,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, env_settings, _TomlWithoutSecrets(settings_cls))
 
     @field_validator("home", mode="before")
     @classmethod

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenacity import RetryCallState
 
-from qaforge.agents.resilience import TRANSIENT, CircuitBreaker, RetryPolicy
 from qaforge.config import Settings
 from qaforge.contracts.envelope import AgentMetrics, Task, TaskResult, new_id
 from qaforge.contracts.events import EventSink, RunEvent
 from qaforge.contracts.generation import GenerationRecord, GenerationRecorder, NoopRecorder
 from qaforge.errors import UserError
 from qaforge.logs import RUN_ID
+from qaforge.resilience import TRANSIENT, CircuitBreaker, RetryPolicy
 
 if TYPE_CHECKING:
     from qaforge.agents.registry import AgentRegistry

@@ -16,6 +16,7 @@ _MODULES = [
     "qaforge.commands.worker",
     "qaforge.commands.db",
     "qaforge.commands.learning",
+    "qaforge.commands.llm",
 ]
 
 

@@ -42,6 +42,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         "QAFORGE_PASSWORD",
         "QAFORGE_USERNAME",
         "QAFORGE_HTTP_CREDENTIALS",
+        "QAFORGE_LLM_URL",
+        "QAFORGE_LLM_MODEL",
+        "QAFORGE_LLM_MODEL_SMALL",
+        "QAFORGE_LLM_API_KEY",
+        "QAFORGE_PROMPTS_DIR",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray ./qaforge.toml, relative paths land here

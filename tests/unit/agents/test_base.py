@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from qaforge.agents.base import AgentError, BaseAgent
-from qaforge.agents.resilience import RetryPolicy, TransientError
 from qaforge.config import Settings
 from qaforge.contracts.envelope import Task, TaskResult
 from qaforge.contracts.generation import GenerationRecord, GenerationRecorder
+from qaforge.resilience import RetryPolicy, TransientError
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from qaforge.agents.resilience import BreakerState, CircuitBreaker, CircuitOpenError
+from qaforge.resilience import BreakerState, CircuitBreaker, CircuitOpenError
 
 
 @dataclass

@@ -1,0 +1,179 @@
+"""Goals and user stories as scenarios, planned by a language model over the app model.
+
+The model sees a compact view of what the crawl found (states, their controls and forms, by
+id) and answers a `GoalPlan`: scenarios whose steps name elements *by their id in the model*.
+Nothing in the answer becomes code directly: `check_plan` rejects a step or expectation that
+names a state, element, form or text the model does not have, and `to_scenario` turns what is
+left into ordinary steps with the model's own locators, for our emitters to write."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from qaforge.contracts.envelope import new_id
+from qaforge.generate.scenarios import Requirements
+from qaforge.models import AppModel, Scenario, State, Step, StepKind
+
+GOAL_KIND = "goal"
+
+# Element steps the plan may use, and the step kinds they become.
+_ELEMENT_STEPS = {
+    "click": StepKind.CLICK,
+    "fill": StepKind.FILL,
+    "select": StepKind.SELECT,
+    "check": StepKind.CHECK,
+}
+
+
+class PlannedStep(BaseModel):
+    """One step, from the state `state_id`: press, fill, select or check `element_id`, or
+    submit `form_id`."""
+
+    action: Literal["click", "fill", "select", "check", "submit"]
+    state_id: str
+    element_id: str | None = None
+    form_id: str | None = None
+    value: str = ""
+
+
+class PlannedExpectation(BaseModel):
+    """What shows once the steps are done: a state the model has, or a text it saw."""
+
+    kind: Literal["state", "text"]
+    value: str
+
+
+class PlannedScenario(BaseModel):
+    title: str = Field(max_length=120)
+    steps: list[PlannedStep] = Field(min_length=1, max_length=12)
+    expect: list[PlannedExpectation] = Field(min_length=1, max_length=6)
+
+
+class GoalPlan(BaseModel):
+    """The model's answer to one goal: scenarios realising it, or why none can."""
+
+    scenarios: list[PlannedScenario] = Field(default_factory=list, max_length=5)
+    # Set when the app model offers no way to reach the goal ("no coupon field anywhere").
+    unreachable: str = ""
+
+
+def model_view(
+    model: AppModel, max_states: int = 40, max_elements: int = 40
+) -> list[dict[str, Any]]:
+    """What the planner is shown of the app: states with their controls and forms by id.
+
+    Every text in it was read from the app: it goes into the prompt as data."""
+    view: list[dict[str, Any]] = []
+    for state in model.states[:max_states]:
+        view.append(
+            {
+                "state_id": state.id,
+                "url": state.url_template,
+                "title": state.title,
+                "headings": state.headings[:6],
+                "elements": [
+                    {"id": e.id, "role": e.role or e.tag, "name": e.name[:80]}
+                    for e in state.elements[:max_elements]
+                    if e.visible and e.best_locator() is not None
+                ],
+                "forms": [
+                    {
+                        "id": f.id,
+                        "purpose": f.purpose,
+                        "submit": f.submit,
+                        "fields": [{"name": x.name, "type": x.type} for x in f.fields],
+                    }
+                    for f in state.forms
+                ],
+                "texts": state.stable_texts[:12],
+            }
+        )
+    return view
+
+
+def _texts_of(state: State) -> set[str]:
+    return {t.strip() for t in [*state.stable_texts, *state.headings, state.title] if t.strip()}
+
+
+def check_plan(plan: GoalPlan, model: AppModel) -> tuple[list[PlannedScenario], list[str]]:
+    """The planned scenarios that name only what the model has, and why each other one was
+    rejected."""
+    states = {s.id: s for s in model.states}
+    seen_texts = set().union(*(_texts_of(s) for s in model.states)) if model.states else set()
+    kept: list[PlannedScenario] = []
+    rejected: list[str] = []
+    for sc in plan.scenarios:
+        problem = _problem(sc, states, seen_texts)
+        if problem:
+            rejected.append(f"{sc.title!r}: {problem}")
+        else:
+            kept.append(sc)
+    return kept, rejected
+
+
+def _problem(sc: PlannedScenario, states: dict[str, State], seen_texts: set[str]) -> str:
+    for i, step in enumerate(sc.steps, 1):
+        state = states.get(step.state_id)
+        if state is None:
+            return f"step {i} starts from state {step.state_id!r}, which the model does not have"
+        if step.action == "submit":
+            form = next((f for f in state.forms if f.id == step.form_id), None)
+            if form is None:
+                return f"step {i} submits form {step.form_id!r}, not on state {state.id}"
+            continue
+        el = state.element(step.element_id or "")
+        if el is None:
+            return f"step {i} uses element {step.element_id!r}, not on state {state.id}"
+        if el.best_locator() is None:
+            return f"step {i} uses element {el.id}, which has no unique locator"
+    for ex in sc.expect:
+        if ex.kind == "state" and ex.value not in states:
+            return f"it expects state {ex.value!r}, which the model does not have"
+        if ex.kind == "text" and ex.value.strip() not in seen_texts:
+            return f"it expects the text {ex.value!r}, which the crawl never saw"
+    return ""
+
+
+def to_scenario(sc: PlannedScenario, goal: str, model: AppModel, req: Requirements) -> Scenario:
+    """A checked planned scenario as ordinary steps with the model's locators."""
+    first = model.state(sc.steps[0].state_id)
+    assert first is not None  # check_plan saw to it
+    steps: list[Step] = list(req.reach_steps(first))
+    for step in sc.steps:
+        state = model.state(step.state_id)
+        assert state is not None
+        if step.action == "submit":
+            form = next(f for f in state.forms if f.id == step.form_id)
+            submit = state.element(form.submit or "")
+            if submit is not None:
+                steps.append(req.element_step(StepKind.CLICK, submit))
+            continue
+        el = state.element(step.element_id or "")
+        assert el is not None
+        kind = _ELEMENT_STEPS[step.action]
+        value = step.value if kind in {StepKind.FILL, StepKind.SELECT} else None
+        steps.append(req.element_step(kind, el, value=value))
+    for ex in sc.expect:
+        if ex.kind == "state":
+            target = model.state(ex.value)
+            assert target is not None
+            steps.append(
+                Step(kind=StepKind.EXPECT_URL, url=target.url_template, state_id=target.id)
+            )
+        else:
+            steps.append(Step(kind=StepKind.EXPECT_TEXT, text=ex.value.strip()))
+    return Scenario(
+        id=new_id("goal-"),
+        kind=GOAL_KIND,
+        title=sc.title,
+        given=f"the goal: {goal}",
+        when=", then ".join(f"{s.action} {s.element_id or s.form_id}" for s in sc.steps),
+        then="; ".join(f"{e.kind} {e.value}" for e in sc.expect),
+        steps=steps,
+        source_states=sorted({s.state_id for s in sc.steps}),
+        template=first.url_template,
+        requires_login=model.target.auth.kind == "form",
+        tags=["goal"],
+    )
