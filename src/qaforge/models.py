@@ -399,6 +399,9 @@ class StepKind(StrEnum):
     EXPECT_ROWS = "expect_rows"
     # A text stating at least as many things as `text` ("200 rows" → 200 or more rows).
     EXPECT_COUNT = "expect_count"
+    # The count `text` states ("30 products") equals the rows the data table lists: data the
+    # tests add raises both, a count that leaves some out does not.
+    EXPECT_COUNT_ROWS = "expect_count_rows"
     # The amounts of the data table's column `value` add up to the total labelled `text`.
     EXPECT_SUM = "expect_sum"
     # Every row of the page's data table carries `text` (a list filtered by that value).

@@ -53,6 +53,24 @@ def count_pattern(text: str) -> str | None:
     return rf"^\W*{at_least(n)}\s+{nouns}\W*$"
 
 
+def any_count_pattern(text: str) -> str | None:
+    """The anchored pattern for `text` with any count ("30 products" → "31 products", "1,204
+    products"); None when `text` states no count."""
+    found = count_of(text)
+    if found is None:
+        return None
+    words = found[1].split()
+    last = "(?:" + "|".join(re.escape(w) for w in noun_forms(words[-1])) + ")"
+    nouns = r"\s+".join([*(re.escape(w) for w in words[:-1]), last])
+    return rf"^\W*\d[\d,]*\s+{nouns}\W*$"
+
+
+def states_rows(text: str, rows: int) -> bool:
+    """Whether `text` states a count equal to `rows` (> 0): the relations oracle's premise."""
+    found = count_of(text)
+    return found is not None and rows > 0 and found[0] == rows
+
+
 _SIBILANT = ("s", "x", "z", "ch", "sh")
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from qaforge.crawl.formdata import TEST_PASSWORD
-from qaforge.generate.counts import count_pattern, count_phrase
+from qaforge.generate.counts import any_count_pattern, count_pattern, count_phrase
 from qaforge.generate.literals import py_docstring, py_str
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
@@ -36,7 +36,12 @@ DATA_ROWS = (
 _LEADING_SPACE = r"^\s*"
 
 # Steps whose code needs `re`.
-_REGEX_STEPS = {StepKind.EXPECT_URL, StepKind.EXPECT_COUNT, StepKind.EXPECT_SUM}
+_REGEX_STEPS = {
+    StepKind.EXPECT_URL,
+    StepKind.EXPECT_COUNT,
+    StepKind.EXPECT_COUNT_ROWS,
+    StepKind.EXPECT_SUM,
+}
 
 # The relations oracle's helpers, in a module only when one of its tests adds up a column.
 SUM_HELPERS = '''
@@ -61,9 +66,12 @@ def amounts(page: Page, column: int) -> list[float]:
 
 def uses_rows(step: Step) -> bool:
     """Whether the step's code reads `DATA_ROWS`."""
-    return step.kind in {StepKind.EXPECT_ROWS, StepKind.EXPECT_SUM, StepKind.EXPECT_ALL_ROWS} or (
-        step.kind == StepKind.EXPECT_NO_TEXT and step.value == ROWS_SCOPE
-    )
+    return step.kind in {
+        StepKind.EXPECT_ROWS,
+        StepKind.EXPECT_SUM,
+        StepKind.EXPECT_ALL_ROWS,
+        StepKind.EXPECT_COUNT_ROWS,
+    } or (step.kind == StepKind.EXPECT_NO_TEXT and step.value == ROWS_SCOPE)
 
 
 _DATA = {
@@ -206,6 +214,14 @@ class PythonEmitter:
                     "the count.",
                     f"expect(page.get_by_text(re.compile({py_str(pattern)})).first)"
                     ".to_be_visible()",
+                ]
+            case StepKind.EXPECT_COUNT_ROWS if pattern := any_count_pattern(step.text or ""):
+                return [
+                    "# The page states as many as it lists (both grow with data added).",
+                    f"stated = page.get_by_text(re.compile({py_str(pattern)})).first",
+                    "expect(stated).to_be_visible()",
+                    'stated_count = int(re.sub(r"\\D", "", stated.inner_text()))',
+                    "expect(page.locator(DATA_ROWS)).to_have_count(stated_count)",
                 ]
             case StepKind.EXPECT_ALL_ROWS:
                 return [

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 from qaforge.crawl.formdata import UNIQUE_TEXT
 from qaforge.crawl.stability import is_volatile_text
 from qaforge.crawl.urltemplate import normalize_url
+from qaforge.generate.counts import states_rows
 from qaforge.generate.kinds import ENTRY_POINT_GROUP as KINDS_ENTRY_POINT_GROUP
 from qaforge.generate.kinds import KindRegistry, KindSpec, ScenarioKindError
 from qaforge.models import (
@@ -417,9 +418,16 @@ class Requirements:
                 steps.insert(-1, Step(kind=StepKind.EXPECT_COUNT, text=text))
             if counts:
                 then += " and states at least " + " and ".join(repr(t) for t in counts)
+            # The relations oracle: a count that equalled the rows listed on both visits
+            # equals them still, however many rows the tests added.
+            tallies = [t for t in counts if listed and states_rows(t, state.row_count)][:1]
+            for text in tallies:
+                steps.insert(-1, Step(kind=StepKind.EXPECT_COUNT_ROWS, text=text))
+                then += " and states as many as it lists"
             then += " and logs no console error"
             oracles = ["oracle:lists"] if listed else []
             oracles += ["oracle:counts"] if counts else []
+            oracles += ["oracle:relations"] if tallies else []
             out.append(
                 self.scenario(
                     ScenarioKind.PAGE_LOADS,
@@ -974,7 +982,13 @@ def builtin_kinds() -> list[KindSpec]:
             0.10,
             _REACH
             | _SHOWS
-            | {s.EXPECT_STATUS, s.EXPECT_NO_CONSOLE_ERRORS, s.EXPECT_ROWS, s.EXPECT_COUNT},
+            | {
+                s.EXPECT_STATUS,
+                s.EXPECT_NO_CONSOLE_ERRORS,
+                s.EXPECT_ROWS,
+                s.EXPECT_COUNT,
+                s.EXPECT_COUNT_ROWS,
+            },
             lambda r, _: r.page_loads(),
         ),
         KindSpec(

@@ -172,3 +172,34 @@ def test_filters_oracle_passes_on_the_healthy_shop_and_catches_an_ignored_filter
         suite, filtered, demo_app_with_bug("product-filter-ignored"), tmp_path / "bug"
     )
     assert all(v != TestOutcome.PASSED.value for v in broken.values()), broken
+
+
+RELATION_CHECK = "# The page states as many as it lists"
+
+
+def test_a_stated_count_equals_the_rows_listed_even_after_tests_added_products(
+    suite: Path,
+    demo_app: DemoApp,
+    demo_app_with_bug: Callable[[str], DemoApp],
+    demo_credentials: None,
+    tmp_path: Path,
+) -> None:
+    """The counts oracle's lower bound lets a count one short pass once a test has added a
+    product; the relation between the count and the rows does not."""
+    related = _tests_containing(suite, RELATION_CHECK)
+    products = [t for t in related if "products" in t]
+    assert products, related
+    adders = [
+        t.test_id
+        for t in load_suite(suite / "suite.json").tests
+        if t.changes_app and "admin" in t.test_id and t.test_id not in related
+    ]
+    assert adders
+    for app, out in ((demo_app, tmp_path / "healthy"),
+                     (demo_app_with_bug("product-count-off"), tmp_path / "bug")):
+        _outcomes(suite, adders, app, out / "adders")
+        seen = _outcomes(suite, products, app, out / "related")
+        if out.name == "healthy":
+            assert all(v == TestOutcome.PASSED.value for v in seen.values()), seen
+        else:
+            assert all(v != TestOutcome.PASSED.value for v in seen.values()), seen

@@ -123,3 +123,48 @@ def test_no_count_is_asserted_that_the_crawl_did_not_read_twice() -> None:
     [loads] = [s for s in derive_scenarios(model) if s.kind == ScenarioKind.PAGE_LOADS]
     assert not any(s.kind == StepKind.EXPECT_COUNT for s in loads.steps)
     assert "oracle:counts" not in loads.tags
+
+
+def _listing(count: str, rows: int) -> AppModel:
+    state = State(
+        id="t",
+        url="http://x/admin/products",
+        url_template="/admin/products",
+        reach_url="http://x/admin/products",
+        stable_texts=["Products", count],
+        rows=[[f"item {i}", "9.99"] for i in range(min(rows, 20))],
+        rows_from="table",
+        row_count=rows,
+    )
+    return AppModel(target=Target(url="http://x/"), states=[state])
+
+
+def test_a_count_that_equalled_the_rows_listed_must_equal_them_still() -> None:
+    model = _listing("30 products", 30)
+    mark_unstable(model.states)
+    [loads] = [s for s in derive_scenarios(model) if s.kind == ScenarioKind.PAGE_LOADS]
+    assert oracle_of(loads) == "lists+counts+relations"
+    assert "states as many as it lists" in loads.then
+    [step] = [s for s in loads.steps if s.kind == StepKind.EXPECT_COUNT_ROWS]
+    assert step.text == "30 products"
+    strategy = get_strategy("balanced")
+    chooser = LocatorChooser(model, list(strategy.locator_priority))
+    module = PythonEmitter(strategy, chooser).module("shop", "http://x/", [(loads, "test_it")])
+    ast.parse(module)
+    assert "DATA_ROWS = " in module
+    assert "expect(page.locator(DATA_ROWS)).to_have_count(stated_count)" in module
+    [literal] = re.findall(r"stated = page.get_by_text\(re.compile\((.+)\)\).first", module)
+    regex = re.compile(ast.literal_eval(literal))
+    assert regex.match("31 products") and regex.match("1,204 products") and regex.match("1 product")
+    assert not regex.match("31 products (2 hidden)")
+    ts = TypeScriptEmitter(strategy, chooser).module("shop", "http://x/", [(loads, "it")])
+    assert "toHaveCount(Number((await stated.innerText()).replace(/\\D/g, \"\")))" in ts
+
+
+def test_no_relation_is_asserted_for_a_count_the_rows_did_not_equal() -> None:
+    # A paginated list: "200 rows" stated, 50 listed.
+    model = _listing("200 rows", 50)
+    mark_unstable(model.states)
+    [loads] = [s for s in derive_scenarios(model) if s.kind == ScenarioKind.PAGE_LOADS]
+    assert not any(s.kind == StepKind.EXPECT_COUNT_ROWS for s in loads.steps)
+    assert "oracle:relations" not in loads.tags
