@@ -320,7 +320,13 @@ class CrawlStats(_Model):
 
 
 FindingKind = Literal[
-    "broken-link", "console-error", "http-error", "request-failed", "accessibility"
+    "broken-link",
+    "console-error",
+    "http-error",
+    "request-failed",
+    "accessibility",
+    # A goal the user asked for (`--goal`, `--stories`) that no way was found to reach.
+    "goal-not-reached",
 ]
 
 
@@ -381,6 +387,8 @@ class ScenarioKind(StrEnum):
     FLOW = "flow"
     LINK_INTEGRITY = "link-integrity"
     ACCESSIBILITY = "accessibility"
+    # A user's goal or story, planned by a language model and verified live (generate/goals.py).
+    GOAL = "goal"
 
 
 class StepKind(StrEnum):

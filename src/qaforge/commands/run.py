@@ -184,6 +184,17 @@ def run(
     lang: str = typer.Option("python", "--lang", help="python or ts"),
     max_tests: int | None = typer.Option(None, "--max-tests", min=1),
     accessibility: bool = typer.Option(False, "--accessibility", help="axe-core per template"),
+    goal: list[str] = typer.Option(
+        [],
+        "--goal",
+        help="what a user must be able to do ('a visitor buys a lamp with a coupon'); "
+        "repeatable; needs a language model (QAFORGE_LLM_URL)",
+    ),
+    stories: Path | None = typer.Option(
+        None,
+        "--stories",
+        help="a Markdown file of user stories: each list item or 'As a ...' line is a goal",
+    ),
     runs: int = typer.Option(
         2,
         "--runs",
@@ -205,6 +216,7 @@ def run(
     choice(lang, LANGUAGES, "--lang")
     _check_strategy(strategy)
     settings = settings_or_exit(config)
+    goals = _goals(goal, stories, settings)
     if no_learning:
         settings = settings.model_copy(update={"disable_learning": True})
     observe = build_request(url, opts, out, settings)
@@ -220,6 +232,7 @@ def run(
         language=lang,
         max_tests=max_tests,
         accessibility=accessibility,
+        goals=goals,
         runs=runs,
         workers=workers or settings.test_workers,
         heal=not no_heal,
@@ -227,6 +240,32 @@ def run(
     )
     created = None if out.exists() else out
     _finish(_drive(req, settings, not json_out, bus, catalog, created), json_out)
+
+
+def _goals(goal: list[str], stories: Path | None, settings: Settings) -> list[str]:
+    """The run's goals; refused before anything starts when no language model is set."""
+    from qaforge.generate.goals import MAX_GOALS, goals_from_stories
+    from qaforge.llm.endpoint import LLMEndpoint, LLMNotConfigured
+
+    goals = [g.strip() for g in goal if g.strip()]
+    if stories is not None:
+        try:
+            text = stories.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read --stories {stories}: {exc}")
+        found = goals_from_stories(text)
+        if not found:
+            fail(f"--stories {stories} holds no user story (a list item or an 'As a ...' line)")
+        goals += found
+    if not goals:
+        return []
+    try:
+        LLMEndpoint.required(settings, "--goal and --stories")
+    except LLMNotConfigured as exc:
+        fail(str(exc))
+    if len(goals) > MAX_GOALS:
+        fail(f"{len(goals)} goals: at most {MAX_GOALS} per run")
+    return goals
 
 
 def test(

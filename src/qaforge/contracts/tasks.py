@@ -77,10 +77,14 @@ class RequireRequest(BaseModel):
     model_path: str
     out_dir: str
     accessibility: bool = False
+    # Goals and stories to plan scenarios for (needs a language model).
+    goals: list[str] = Field(default_factory=list)
 
 
 class RequireResponse(BaseModel):
     scenarios_path: str
+    # goals.json: what became of each goal (planned, rejected, verified, not reached).
+    goals_path: str | None = None
 
 
 class AnalyzeRequest(BaseModel):

@@ -8,15 +8,17 @@ left into ordinary steps with the model's own locators, for our emitters to writ
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from qaforge.contracts.envelope import new_id
 from qaforge.generate.scenarios import Requirements
-from qaforge.models import AppModel, Scenario, State, Step, StepKind
+from qaforge.llm.client import LLMClient
+from qaforge.llm.prompts import Prompt
+from qaforge.models import AppModel, Scenario, ScenarioKind, State, Step, StepKind
 
-GOAL_KIND = "goal"
+GOAL_KIND = ScenarioKind.GOAL.value
 
 # Element steps the plan may use, and the step kinds they become.
 _ELEMENT_STEPS = {
@@ -164,16 +166,79 @@ def to_scenario(sc: PlannedScenario, goal: str, model: AppModel, req: Requiremen
             )
         else:
             steps.append(Step(kind=StepKind.EXPECT_TEXT, text=ex.value.strip()))
-    return Scenario(
-        id=new_id("goal-"),
-        kind=GOAL_KIND,
-        title=sc.title,
-        given=f"the goal: {goal}",
-        when=", then ".join(f"{s.action} {s.element_id or s.form_id}" for s in sc.steps),
-        then="; ".join(f"{e.kind} {e.value}" for e in sc.expect),
-        steps=steps,
-        source_states=sorted({s.state_id for s in sc.steps}),
-        template=first.url_template,
-        requires_login=model.target.auth.kind == "form",
+    return req.scenario(
+        GOAL_KIND,
+        sc.title,
+        f"the goal: {goal}",
+        ", then ".join(f"{s.action} {s.element_id or s.form_id}" for s in sc.steps),
+        "; ".join(f"{e.kind} {e.value}" for e in sc.expect),
+        steps,
+        sorted({s.state_id for s in sc.steps}),
+        [],
+        first.url_template,
+        model.target.auth.kind == "form",
         tags=["goal"],
     )
+
+
+class GoalOutcome(BaseModel):
+    """What became of one goal: its checked scenarios (not yet run), what was rejected and
+    why, or why the planner found no way (`unreachable`), or that its answer was invalid."""
+
+    goal: str
+    variant: str
+    scenarios: list[Scenario] = Field(default_factory=list)
+    rejected: list[str] = Field(default_factory=list)
+    unreachable: str = ""
+    dropped: str = ""
+    # Set once the scenarios ran against the live app: scenario id -> why it failed.
+    failed: dict[str, str] = Field(default_factory=dict)
+
+
+async def plan_goal(client: LLMClient, prompt: Prompt, model: AppModel, goal: str) -> GoalOutcome:
+    """Ask the planner for `goal` over `model`; keep the scenarios that name only what the
+    model has, as steps with its locators."""
+    answer = await client.ask(prompt, goal=goal, model=model_view(model))
+    if answer.value is None:
+        return GoalOutcome(goal=goal, variant=answer.variant, dropped=answer.error)
+    plan = answer.value
+    assert isinstance(plan, GoalPlan)
+    kept, rejected = check_plan(plan, model)
+    req = Requirements(model)
+    scenarios = [to_scenario(sc, goal, model, req) for sc in kept]
+    unreachable = plan.unreachable.strip()
+    if not scenarios and not unreachable:
+        unreachable = "the planner proposed nothing the app model has" + (
+            f" ({len(rejected)} proposal(s) rejected)" if rejected else ""
+        )
+    return GoalOutcome(
+        goal=goal,
+        variant=answer.variant,
+        scenarios=scenarios,
+        rejected=rejected,
+        unreachable=unreachable if not scenarios else "",
+    )
+
+
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?P<text>.+)$")
+MAX_GOALS = 20
+
+
+def goals_from_stories(text: str) -> list[str]:
+    """The goals of a user-stories file: each list item, or each "As a ..." line; a file
+    with neither gives one goal per paragraph. Headings are context, not goals."""
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    found = [m["text"].strip() for ln in lines if (m := _BULLET.match(ln))]
+    found += [
+        ln.strip()
+        for ln in lines
+        if ln.strip().lower().startswith("as a") and not _BULLET.match(ln)
+    ]
+    if not found:
+        paragraphs = re.split(r"\n\s*\n", "\n".join(lines))
+        found = [" ".join(p.split()) for p in paragraphs if p.strip()]
+    seen: list[str] = []
+    for goal in found:
+        if goal not in seen:
+            seen.append(goal)
+    return seen[:MAX_GOALS]

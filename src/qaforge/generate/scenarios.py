@@ -105,6 +105,8 @@ class Requirements:
         self.model = model
         self.accessibility = accessibility
         self.kinds = kinds if kinds is not None else default_kinds()
+        # Scenarios planned for the user's goals and verified against the live app.
+        self.planned: list[Scenario] = []
         self.templates = model.templates()
         self.crowded = crowded_elements(model)
         # An action the crawl could not repeat from a fresh start builds no test: what it
@@ -955,10 +957,15 @@ class Requirements:
 
 
 def derive_scenarios(
-    model: AppModel, accessibility: bool = False, kinds: KindRegistry | None = None
+    model: AppModel,
+    accessibility: bool = False,
+    kinds: KindRegistry | None = None,
+    planned: Iterable[Scenario] = (),
 ) -> list[Scenario]:
-    """All scenarios for `model`."""
-    return Requirements(model, accessibility, kinds).all()
+    """All scenarios for `model`, with the goals' verified scenarios (`planned`)."""
+    req = Requirements(model, accessibility, kinds)
+    req.planned = list(planned)
+    return req.all()
 
 
 # What reaches a state (reach_steps) and what shows its template (expect_state): every kind
@@ -1038,6 +1045,14 @@ def builtin_kinds() -> list[KindSpec]:
             0.05,
             _REACH | {s.EXPECT_A11Y},
             lambda r, _: r.a11y() if r.accessibility else [],
+        ),
+        # What the user said matters: the goals' scenarios that passed live (none without
+        # --goal or --stories).
+        KindSpec(
+            k.GOAL.value,
+            0.30,
+            _REACH | {s.EXPECT_URL, s.EXPECT_TEXT},
+            lambda r, _: list(r.planned),
         ),
     ]
 

@@ -163,7 +163,10 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
 
     async def require(state: PipelineState) -> PipelineState:
         payload = RequireRequest(
-            model_path=state["model_path"], out_dir=str(out), accessibility=req.accessibility
+            model_path=state["model_path"],
+            out_dir=str(out),
+            accessibility=req.accessibility,
+            goals=req.goals,
         ).model_dump(mode="json")
         res = await ctx.task("require", REQUIRE, payload)
         return {

@@ -28,6 +28,8 @@ class RunRequest(BaseModel):
     language: str = "python"
     max_tests: int | None = None
     accessibility: bool = False
+    # What the user says matters (`--goal`, `--stories`): planned by the language model.
+    goals: list[str] = Field(default_factory=list)
     runs: int = 2
     workers: int = 2
     heal: bool = True

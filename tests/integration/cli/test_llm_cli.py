@@ -63,3 +63,16 @@ def test_prompts_lists_built_in_and_overridden_prompts(
     (mine / "broken.md").write_text("---\nname: broken\n---\n# User\nx\n")
     code, output = cli("llm", "prompts")
     assert code == 2 and "broken.md lacks" in one_error(output)
+
+
+def test_a_goal_without_a_language_model_is_refused_before_anything_starts(
+    cli: Run, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    code, output = cli("run", "http://127.0.0.1:9/", "--out", str(out), "--goal", "buy a lamp")
+    assert code == 2 and "--goal and --stories needs a language model" in one_error(output)
+    assert "QAFORGE_LLM_URL" in output and not out.exists()
+    stories = tmp_path / "stories.md"
+    stories.write_text("# nothing but a heading\n")
+    code, output = cli("run", "http://127.0.0.1:9/", "--out", str(out), "--stories", str(stories))
+    assert code == 2 and "holds no user story" in one_error(output)

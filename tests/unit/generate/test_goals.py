@@ -10,10 +10,16 @@ from qaforge.generate.goals import (
     PlannedScenario,
     PlannedStep,
     check_plan,
+    goals_from_stories,
     model_view,
+    plan_goal,
     to_scenario,
 )
-from qaforge.generate.scenarios import Requirements
+from qaforge.generate.llm_answers import ANSWERS
+from qaforge.generate.scenarios import Requirements, derive_scenarios
+from qaforge.llm.client import LLMClient
+from qaforge.llm.endpoint import LLMEndpoint
+from qaforge.llm.prompts import PromptLibrary
 from qaforge.models import (
     AppModel,
     Element,
@@ -25,6 +31,7 @@ from qaforge.models import (
     StepKind,
     Target,
 )
+from tests.fixtures.fake_llm import FakeLLM
 
 
 def _el(eid: str, role: str, name: str, unique: bool = True) -> Element:
@@ -119,3 +126,67 @@ def test_the_view_shows_ids_and_only_controls_a_test_can_find() -> None:
         "id": "coupon", "purpose": "", "submit": "apply",
         "fields": [{"name": "code", "type": "text"}],
     }
+
+
+def test_user_stories_give_one_goal_per_item_or_as_a_line() -> None:
+    text = """# Shop
+
+    - A visitor can buy a lamp with a coupon
+    * A visitor can search the catalogue
+    1. An admin adds a product
+
+    As a visitor, I want to contact the shop so that I get an answer.
+    - A visitor can search the catalogue
+    """
+    assert goals_from_stories(text) == [
+        "A visitor can buy a lamp with a coupon",
+        "A visitor can search the catalogue",
+        "An admin adds a product",
+        "As a visitor, I want to contact the shop so that I get an answer.",
+    ]
+    assert goals_from_stories("Buy a lamp.\n\nPay by card\nwith a coupon.") == [
+        "Buy a lamp.",
+        "Pay by card with a coupon.",
+    ]
+    assert goals_from_stories("# only a heading\n") == []
+
+
+async def test_a_goal_is_planned_over_the_model_and_checked() -> None:
+    model = _model()
+    good = _plan(*GOOD).model_dump_json()
+    invented = _plan(PlannedStep(action="click", state_id="lamp", element_id="buy-now"))
+    with FakeLLM(models=["m"]) as llm:
+        llm.answers.extend([
+            good,
+            invented.model_dump_json(),
+            '{"scenarios": [], "unreachable": "the app has no wishlist"}',
+            "no json", "still none",
+        ])
+        client = LLMClient(LLMEndpoint(url=llm.url, model="m", small_model="m", max_retries=0))
+        prompt = PromptLibrary(ANSWERS).get("plan-goal")
+        try:
+            outcomes = [
+                await plan_goal(client, prompt, model, goal)
+                for goal in ("buy with a coupon", "buy now", "keep a wishlist", "anything")
+            ]
+        finally:
+            await client.close()
+    ok, rejected, unreachable, dropped = outcomes
+    assert len(ok.scenarios) == 1 and ok.scenarios[0].kind == "goal" and not ok.unreachable
+    assert not rejected.scenarios and "buy-now" in rejected.rejected[0]
+    assert "proposed nothing the app model has" in rejected.unreachable
+    assert unreachable.unreachable == "the app has no wishlist"
+    assert dropped.dropped and not dropped.scenarios
+    assert ok.variant.startswith("plan-goal@v1-")
+    # The app's texts reached the planner as quoted data, with the goal.
+    user = llm.completions()[0].body["messages"][1]["content"]
+    assert '"buy with a coupon"' in user and '"Add to cart"' in user
+
+
+def test_planned_scenarios_join_the_derived_ones_as_their_own_kind() -> None:
+    model = _model()
+    kept, _ = check_plan(_plan(*GOOD), model)
+    planned = to_scenario(kept[0], "coupon", model, Requirements(model))
+    scenarios = derive_scenarios(model, planned=[planned])
+    assert [s.id for s in scenarios if s.kind == "goal"] == [planned.id]
+    assert not any(s.kind == "goal" for s in derive_scenarios(model))
