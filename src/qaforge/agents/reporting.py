@@ -61,6 +61,7 @@ class ReportingAgent(BaseAgent):
             run_id=task.run_id,
             strategy=req.strategy,
             stage_errors=req.stage_errors,
+            goals=req.goals,
         )
         code = summary.exit_code()
         report = ReportInput(summary, scenarios, suite, results, out, self.settings)

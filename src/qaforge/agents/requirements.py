@@ -3,21 +3,70 @@ names goals, scenarios a language model planned for them and the live app confir
 
 from __future__ import annotations
 
-import json
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel, Field
+
 from qaforge.agents.base import AgentError, BaseAgent
 from qaforge.contracts.envelope import Task, TaskResult
+from qaforge.contracts.summary import GoalFigures
 from qaforge.contracts.tasks import REQUIRE, RequireRequest, RequireResponse
 from qaforge.execute.goal_check import verify_goals
 from qaforge.generate.goals import GoalOutcome, plan_goal
 from qaforge.generate.llm_answers import ANSWERS
 from qaforge.generate.scenarios import derive_scenarios, save_scenarios
-from qaforge.llm.client import LLMClient, LLMUnavailable
+from qaforge.llm.client import LLMBudgetSpent, LLMClient, LLMUnavailable, Usage
 from qaforge.llm.endpoint import LLMEndpoint, LLMNotConfigured
 from qaforge.llm.prompts import PromptError, PromptLibrary
 from qaforge.models import AppModel, Finding
+from qaforge.store.database import Database
+from qaforge.store.llm_cache import LLMCache
+from qaforge.store.migrate import ensure_schema
+
+
+class GoalsReport(BaseModel):
+    """goals.json: what became of each goal, and what the language model cost."""
+
+    goals: list[GoalOutcome] = Field(default_factory=list)
+    calls: int = 0
+    tokens: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+    repaired: int = 0
+    dropped: int = 0
+    # Set when the token budget ran out: the goals after it were not planned.
+    budget_note: str = ""
+
+    def figures(self) -> GoalFigures:
+        """The summary's figures of the goals."""
+        return GoalFigures(
+            asked=len(self.goals),
+            reached=sum(1 for g in self.goals if g.scenarios),
+            scenarios=sum(len(g.scenarios) for g in self.goals),
+            rejected=sum(len(g.rejected) for g in self.goals),
+            failed_live=sum(len(g.failed) for g in self.goals),
+            not_reached=sum(1 for g in self.goals if not g.scenarios and not g.skipped),
+            skipped=sum(1 for g in self.goals if g.skipped),
+            calls=self.calls,
+            tokens=self.tokens,
+            cache_hits=self.cache_hits,
+            seconds=self.seconds,
+        )
+
+    @classmethod
+    def of(cls, goals: list[GoalOutcome], usage: Usage, budget_note: str) -> GoalsReport:
+        return cls(
+            goals=goals,
+            calls=usage.calls,
+            tokens=usage.tokens,
+            cache_hits=usage.cache_hits,
+            seconds=round(usage.seconds, 3),
+            repaired=usage.repaired,
+            dropped=usage.dropped,
+            budget_note=budget_note,
+        )
 
 
 @dataclass
@@ -39,15 +88,16 @@ class RequirementsAgent(BaseAgent):
         outcomes: list[GoalOutcome] = []
         tokens = 0
         goals_path: Path | None = None
+        figures: GoalFigures | None = None
         if req.goals:
-            outcomes, tokens = await self._plan(req, model)
+            report = await self._plan(req, model)
+            figures = report.figures()
+            outcomes, tokens = report.goals, report.tokens
             goals_path = Path(req.out_dir) / "goals.json"
-            goals_path.write_text(
-                json.dumps([o.model_dump(mode="json") for o in outcomes], indent=2),
-                encoding="utf-8",
-            )
-            # A goal with no way to reach it is a finding of the run, not a silent drop.
-            missed = [o for o in outcomes if not o.scenarios]
+            goals_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+            # A goal with no way to reach it is a finding of the run, not a silent drop; one
+            # the budget left unplanned is not about the app (goals.json says so).
+            missed = [o for o in outcomes if not o.scenarios and not o.skipped]
             if missed:
                 model.findings += [
                     Finding(kind="goal-not-reached", where=o.goal, detail=_why_missed(o))
@@ -59,25 +109,50 @@ class RequirementsAgent(BaseAgent):
         path = Path(req.out_dir) / "scenarios.json"
         save_scenarios(path, scenarios)
         resp = RequireResponse(
-            scenarios_path=str(path), goals_path=str(goals_path) if goals_path else None
+            scenarios_path=str(path),
+            goals_path=str(goals_path) if goals_path else None,
+            goals=figures,
         )
         return self.ok(task, resp.model_dump(), tokens=tokens)
 
-    async def _plan(self, req: RequireRequest, model: AppModel) -> tuple[list[GoalOutcome], int]:
+    async def _plan(self, req: RequireRequest, model: AppModel) -> GoalsReport:
         try:
             endpoint = LLMEndpoint.required(self.settings, "planning scenarios for goals")
             prompt = PromptLibrary(ANSWERS, self.settings.prompts_dir).get("plan-goal")
         except (LLMNotConfigured, PromptError) as exc:
             raise AgentError(str(exc)) from exc
-        client = LLMClient(endpoint, self.breaker(f"llm {endpoint.shown}"))
+        url = str(self.settings.database_url)
+        await asyncio.to_thread(ensure_schema, url)
+        db = Database(url)
+        client = LLMClient(
+            endpoint,
+            self.breaker(f"llm {endpoint.shown}"),
+            cache=LLMCache(db),
+            budget_tokens=req.llm_budget,
+        )
+        outcomes: list[GoalOutcome] = []
+        budget_note = ""
         try:
-            outcomes = [await plan_goal(client, prompt, model, goal) for goal in req.goals]
+            for goal in req.goals:
+                if budget_note:
+                    outcomes.append(
+                        GoalOutcome(goal=goal, variant=prompt.variant, skipped=budget_note)
+                    )
+                    continue
+                try:
+                    outcomes.append(await plan_goal(client, prompt, model, goal))
+                except LLMBudgetSpent as exc:
+                    budget_note = f"not planned: {exc}; the run went on without the model"
+                    outcomes.append(
+                        GoalOutcome(goal=goal, variant=prompt.variant, skipped=budget_note)
+                    )
         except LLMUnavailable as exc:
             raise AgentError(str(exc)) from exc
         finally:
             await client.close()
+            await db.dispose()
         await verify_goals(self.settings, model, outcomes, Path(req.out_dir))
-        return outcomes, client.usage.tokens
+        return GoalsReport.of(outcomes, client.usage, budget_note)
 
 
 def _why_missed(o: GoalOutcome) -> str:

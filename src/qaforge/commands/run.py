@@ -195,6 +195,12 @@ def run(
         "--stories",
         help="a Markdown file of user stories: each list item or 'As a ...' line is a goal",
     ),
+    llm_budget: int | None = typer.Option(
+        None,
+        "--llm-budget",
+        min=1,
+        help="tokens the language model may spend in this run; then it goes on without",
+    ),
     runs: int = typer.Option(
         2,
         "--runs",
@@ -233,6 +239,7 @@ def run(
         max_tests=max_tests,
         accessibility=accessibility,
         goals=goals,
+        llm_budget=llm_budget,
         runs=runs,
         workers=workers or settings.test_workers,
         heal=not no_heal,

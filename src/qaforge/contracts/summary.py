@@ -143,6 +143,25 @@ class QuarantineItem(_Figures):
     outcome: str = ""
 
 
+class GoalFigures(_Figures):
+    """What the run's goals (`--goal`, `--stories`) became, and what the model cost."""
+
+    asked: int = 0
+    # Goals with at least one scenario the live app confirmed (now tests of kind "goal").
+    reached: int = 0
+    scenarios: int = 0
+    # Proposals naming what the app model lacks, and proposals that failed on the live app.
+    rejected: int = 0
+    failed_live: int = 0
+    not_reached: int = 0
+    # Not planned: the token budget was spent.
+    skipped: int = 0
+    calls: int = 0
+    tokens: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+
+
 class Artifacts(_Figures):
     tests_dir: str = ""
     report_html: str = ""
@@ -177,6 +196,8 @@ class RunSummary(_Figures):
     # What the generator left out and why (a scenario it could not write, page checks a
     # TypeScript suite has no runtime for).
     notes: list[str] = Field(default_factory=list)
+    # None for a run without goals.
+    goals: GoalFigures | None = None
 
     def exit_code(self) -> int:
         """0 all kept tests passed and no app defect; 1 otherwise (architecture.md §6)."""

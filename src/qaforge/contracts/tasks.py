@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from qaforge.contracts.summary import StrategyInfo
+from qaforge.contracts.summary import GoalFigures, StrategyInfo
 from qaforge.models import Target
 
 # Task types (capabilities).
@@ -79,12 +79,15 @@ class RequireRequest(BaseModel):
     accessibility: bool = False
     # Goals and stories to plan scenarios for (needs a language model).
     goals: list[str] = Field(default_factory=list)
+    # Tokens the language model may spend on them (None: no limit).
+    llm_budget: int | None = None
 
 
 class RequireResponse(BaseModel):
     scenarios_path: str
     # goals.json: what became of each goal (planned, rejected, verified, not reached).
     goals_path: str | None = None
+    goals: GoalFigures | None = None
 
 
 class AnalyzeRequest(BaseModel):
@@ -160,6 +163,7 @@ class ReportRequest(BaseModel):
     # How `run` chose its strategy; None: the suite's own strategy name.
     strategy: StrategyInfo | None = None
     stage_errors: list[str] = Field(default_factory=list)
+    goals: GoalFigures | None = None
 
 
 class ReportResponse(BaseModel):

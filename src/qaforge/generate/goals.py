@@ -191,6 +191,8 @@ class GoalOutcome(BaseModel):
     rejected: list[str] = Field(default_factory=list)
     unreachable: str = ""
     dropped: str = ""
+    # Why the goal was not planned at all (the run's token budget was spent).
+    skipped: str = ""
     # Set once the scenarios ran against the live app: scenario id -> why it failed.
     failed: dict[str, str] = Field(default_factory=dict)
 

@@ -7,11 +7,12 @@ the item is dropped and counted. Tokens and seconds are counted per call."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import openai
 from openai.types.chat import ChatCompletionMessageParam
@@ -37,6 +38,22 @@ class LLMUnavailable(UserError):
     """The endpoint cannot be reached, refuses the key, or its breaker is open."""
 
 
+class LLMBudgetSpent(Exception):
+    """The run's token budget is spent: what is left goes on without the model."""
+
+
+class ResponseCache(Protocol):
+    """Answers already paid for, by a key of model, prompt variant and messages."""
+
+    async def get(self, key: str) -> str | None:
+        """The cached answer text, if any."""
+        ...
+
+    async def put(self, key: str, model: str, variant: str, answer: str, tokens: int) -> None:
+        """Keep a valid answer."""
+        ...
+
+
 @dataclass
 class Usage:
     """What the calls of one job cost."""
@@ -47,6 +64,7 @@ class Usage:
     seconds: float = 0.0
     repaired: int = 0
     dropped: int = 0
+    cache_hits: int = 0
 
     @property
     def tokens(self) -> int:
@@ -82,9 +100,19 @@ class EndpointCheck:
 class LLMClient:
     """One endpoint: its SDK client, its breaker and the usage of everything asked."""
 
-    def __init__(self, endpoint: LLMEndpoint, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: LLMEndpoint,
+        breaker: CircuitBreaker | None = None,
+        *,
+        cache: ResponseCache | None = None,
+        budget_tokens: int | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.breaker = breaker or CircuitBreaker(f"llm {endpoint.shown}", failure_threshold=3)
+        self.cache = cache
+        # Tokens this client may spend; a call once they are spent raises LLMBudgetSpent.
+        self.budget_tokens = budget_tokens
         self.usage = Usage()
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else "no-key"
         self._sdk = openai.AsyncOpenAI(
@@ -120,9 +148,18 @@ class LLMClient:
             {"role": "system", "content": _system(rendered, schema)},
             {"role": "user", "content": rendered.user},
         ]
+        model = self.endpoint.model_for(rendered.tier)
+        key = _cache_key(model, rendered, schema)
+        spent_before = self.usage.tokens
+        if self.cache is not None and (cached := await self.cache.get(key)) is not None:
+            value, _error = _validated(cached, schema)
+            if value is not None:
+                self.usage.cache_hits += 1
+                return Answer(value, rendered.variant, raw=cached)
         raw = await self._complete(rendered, schema, messages)
         value, error = _validated(raw, schema)
         if value is not None:
+            await self._keep(key, model, rendered, raw, self.usage.tokens - spent_before)
             return Answer(value, rendered.variant, raw=raw)
         self.usage.repaired += 1
         messages += [
@@ -136,10 +173,21 @@ class LLMClient:
         raw = await self._complete(rendered, schema, messages)
         value, error = _validated(raw, schema)
         if value is not None:
+            await self._keep(key, model, rendered, raw, self.usage.tokens - spent_before)
             return Answer(value, rendered.variant, raw=raw)
         self.usage.dropped += 1
         log.warning("prompt %s: answer dropped after a repair round: %s", rendered.variant, error)
         return Answer(None, rendered.variant, error=error, raw=raw)
+
+    async def _keep(
+        self, key: str, model: str, rendered: RenderedPrompt, raw: str, tokens: int
+    ) -> None:
+        if self.cache is None:
+            return
+        try:
+            await self.cache.put(key, model, rendered.variant, raw, tokens)
+        except Exception:  # a cache that cannot write costs tokens next time, nothing more
+            log.warning("the answer to prompt %s was not cached", rendered.variant, exc_info=True)
 
     async def _complete(
         self,
@@ -147,6 +195,10 @@ class LLMClient:
         schema: type[BaseModel],
         messages: list[ChatCompletionMessageParam],
     ) -> str:
+        if self.budget_tokens is not None and self.usage.tokens >= self.budget_tokens:
+            raise LLMBudgetSpent(
+                f"the token budget of {self.budget_tokens} is spent ({self.usage.tokens} used)"
+            )
         started = time.monotonic()
         model = self.endpoint.model_for(rendered.tier)
         fmt: ResponseFormatJSONSchema = {
@@ -186,6 +238,13 @@ def _system(rendered: RenderedPrompt, schema: type[BaseModel]) -> str:
         f"{rendered.system}\n\n{_DATA_RULE}\n\nAnswer with one JSON object and nothing else. "
         f"Its JSON schema:\n{shape}"
     ).strip()
+
+
+def _cache_key(model: str, rendered: RenderedPrompt, schema: type[BaseModel]) -> str:
+    """The same model, prompt variant, answer schema and messages: the same answer."""
+    parts = [model, rendered.variant, json.dumps(schema.model_json_schema(), sort_keys=True)]
+    text = "\x00".join([*parts, rendered.system, rendered.user])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _validated(raw: str, schema: type[A]) -> tuple[A | None, str]:

@@ -65,6 +65,8 @@ class PipelineState(TypedDict, total=False):
     summary_path: str
     exit_code: int
     stage_errors: list[str]
+    # The goals' figures (RequireResponse.goals, as JSON), for the summary.
+    goals: dict[str, Any] | None
 
 
 @dataclass
@@ -167,10 +169,12 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             out_dir=str(out),
             accessibility=req.accessibility,
             goals=req.goals,
+            llm_budget=req.llm_budget,
         ).model_dump(mode="json")
         res = await ctx.task("require", REQUIRE, payload)
         return {
             "scenarios_path": res["scenarios_path"],
+            "goals": res.get("goals"),
         }
 
     async def analyze(state: PipelineState) -> PipelineState:
@@ -256,6 +260,7 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             elapsed_s=time.monotonic() - ctx.started,
             strategy=strategy_info(req),
             stage_errors=list(state.get("stage_errors") or []),
+            goals=state.get("goals"),
         ).model_dump(mode="json")
         res = await ctx.task("report", REPORT, payload)
         return {"summary_path": res["summary_path"], "exit_code": int(res["exit_code"])}

@@ -30,6 +30,7 @@ class RunRequest(BaseModel):
     accessibility: bool = False
     # What the user says matters (`--goal`, `--stories`): planned by the language model.
     goals: list[str] = Field(default_factory=list)
+    llm_budget: int | None = None
     runs: int = 2
     workers: int = 2
     heal: bool = True

@@ -109,6 +109,20 @@ def render_markdown(summary: RunSummary, results: RunResults | None, code: int) 
         ]
     if summary.notes:
         lines += ["## Notes from the generator", "", *(f"- {n}" for n in summary.notes), ""]
+    if summary.goals is not None:
+        g = summary.goals
+        lines += [
+            "## Goals (planned by the language model, verified on the live app)",
+            "",
+            f"- {g.asked} asked, {g.reached} reached with {g.scenarios} verified scenarios, "
+            f"{g.not_reached} not reached (see the findings), {g.skipped} not planned "
+            "(token budget)",
+            f"- proposals rejected for naming what the app model lacks: {g.rejected}; "
+            f"failed on the live app: {g.failed_live}",
+            f"- {g.calls} model calls, {g.tokens} tokens, {g.cache_hits} answers from the "
+            f"cache, {g.seconds:.1f} s",
+            "",
+        ]
     if summary.findings:
         lines += ["## Findings (the app, not the tests)", ""]
         lines += [f"- **{f.kind}** at `{f.where}`: {f.detail}" for f in summary.findings]

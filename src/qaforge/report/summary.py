@@ -13,6 +13,7 @@ from qaforge.contracts.summary import (
     CoverageFigures,
     CrawlFigures,
     Durations,
+    GoalFigures,
     QuarantineItem,
     RunSummary,
     ScenarioFigures,
@@ -88,6 +89,7 @@ def build_summary(
     run_id: str = "",
     strategy: StrategyInfo | None = None,
     stage_errors: list[str] | None = None,
+    goals: GoalFigures | None = None,
 ) -> RunSummary:
     """The run's summary. `durations` holds seconds per stage and `total` (the run's wall time
     so far; the sum of the stages when absent); `strategy` defaults to the suite's own."""
@@ -154,6 +156,7 @@ def build_summary(
         executed=executed,
         stage_errors=list(stage_errors or []),
         notes=[*suite.notes, *(f"not written: {d}" for d in suite.dropped)] if suite else [],
+        goals=goals,
     )
 
 

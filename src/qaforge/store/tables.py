@@ -136,3 +136,18 @@ class DeadLetterRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     deliveries: Mapped[int] = mapped_column(Integer, default=0)
     raw: Mapped[str] = mapped_column(Text, default="")
+
+
+class LLMCacheRow(Base):
+    """A valid answer of a language model, by a hash of model, prompt variant and messages: the
+    same question is not paid for twice."""
+
+    __tablename__ = "llm_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128))
+    variant: Mapped[str] = mapped_column(String(160), index=True)
+    answer: Mapped[str] = mapped_column(Text)
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)

@@ -87,7 +87,7 @@ def test_goals_become_verified_scenarios_or_findings(
     assert result.tokens == 3 * 120  # what the endpoint said each answer cost
     goal_scenarios = [s for s in load_scenarios(tmp_path / "scenarios.json") if s.kind == "goal"]
     assert [s.title for s in goal_scenarios] == ["open the page from its link"]
-    outcomes = json.loads((tmp_path / "goals.json").read_text())
+    outcomes = json.loads((tmp_path / "goals.json").read_text())["goals"]
     assert [len(o["scenarios"]) for o in outcomes] == [1, 0, 0]
     [failed] = outcomes[2]["failed"].values()
     assert failed.startswith("see a text of another page: ")
@@ -100,3 +100,16 @@ def test_goals_become_verified_scenarios_or_findings(
     assert findings["see another page's text"].startswith(
         "every planned scenario failed on the live app: see a text of another page: "
     )
+    figures = result.payload["goals"]
+    assert {k: figures[k] for k in ("asked", "reached", "scenarios", "not_reached", "failed_live",
+                                     "calls", "tokens", "cache_hits")} == {
+        "asked": 3, "reached": 1, "scenarios": 1, "not_reached": 2, "failed_live": 1,
+        "calls": 3, "tokens": 360, "cache_hits": 0,
+    }
+
+    # The same goals again, the fake server gone (a call would fail): every answer comes
+    # from the cache and no token is spent.
+    shutil.copy(run_dir / "model.json", model_path)
+    again = asyncio.run(agent.handle(Task(type=REQUIRE, payload=req.model_dump())))
+    assert again.ok and again.tokens == 0
+    assert again.payload["goals"]["cache_hits"] == 3 and again.payload["goals"]["reached"] == 1

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel, SecretStr
 
 from qaforge.config import Settings
-from qaforge.llm.client import LLMClient, LLMUnavailable
+from qaforge.llm.client import LLMBudgetSpent, LLMClient, LLMUnavailable
 from qaforge.llm.endpoint import LLMEndpoint, LLMNotConfigured, Tier
 from qaforge.llm.prompts import PromptLibrary
 from tests.fixtures.fake_llm import FakeLLM
@@ -159,3 +159,45 @@ def test_the_small_model_defaults_to_the_strong_one() -> None:
     endpoint = LLMEndpoint.from_settings(Settings(llm_url="http://x/v1/", llm_model="m"))
     assert endpoint is not None and endpoint.url == "http://x/v1"
     assert endpoint.model_for(Tier.SMALL) == endpoint.model_for(Tier.STRONG) == "m"
+
+
+async def test_a_second_run_asking_the_same_pays_no_token(
+    library: PromptLibrary, sqlite_url: str
+) -> None:
+    from qaforge.store.database import Database
+    from qaforge.store.llm_cache import LLMCache
+    from qaforge.store.migrate import upgrade
+
+    upgrade(sqlite_url)
+    db = Database(sqlite_url)
+    try:
+        with FakeLLM(models=["big", "small"]) as llm:
+            llm.answers.extend(
+                ['{"choice": "a"}', '{"choice": "a", "count": 1}', '{"choice": "b", "count": 2}']
+            )
+            first = LLMClient(_endpoint(llm), cache=LLMCache(db))
+            one = await first.ask(library.get("pick"), options=["a"])
+            await first.close()
+            second = LLMClient(_endpoint(llm), cache=LLMCache(db))
+            two = await second.ask(library.get("pick"), options=["a"])
+            other = await second.ask(library.get("pick"), options=["b"])  # another question
+            await second.close()
+    finally:
+        await db.dispose()
+    assert one.value == two.value == Pick(choice="a", count=1)
+    assert first.usage.tokens == 240 and first.usage.cache_hits == 0
+    assert second.usage.cache_hits == 1 and second.usage.calls == 1  # only the new question
+    assert other.value == Pick(choice="b", count=2)
+    assert len(llm.completions()) == 3
+
+
+async def test_a_spent_budget_stops_the_calls(library: PromptLibrary) -> None:
+    with FakeLLM(models=["big", "small"]) as llm:
+        llm.answers.extend(['{"choice": "a", "count": 1}'] * 3)
+        client = LLMClient(_endpoint(llm), budget_tokens=200)
+        await client.ask(library.get("pick"), options=["a"])  # 120 tokens
+        await client.ask(library.get("pick"), options=["b"])  # 240: over, but it was asked
+        with pytest.raises(LLMBudgetSpent, match="token budget of 200 is spent"):
+            await client.ask(library.get("pick"), options=["c"])
+        await client.close()
+    assert len(llm.completions()) == 2

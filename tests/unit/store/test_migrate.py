@@ -10,7 +10,7 @@ from qaforge.store.base import Base
 from qaforge.store.database import sync_url
 
 OURS = {"runs", "audit_log", "agents", "agent_tasks", "working_memory", "agent_metrics",
-        "dead_letters"}
+        "dead_letters", "llm_cache"}
 
 
 def _tables(url: str) -> set[str]:
