@@ -3,19 +3,32 @@ report.html, report.pdf, junit.xml and any a package adds)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qaforge.agents.base import BaseAgent
+from qaforge.agents.base import AgentError, BaseAgent
+from qaforge.contracts.answers import ANSWERS
 from qaforge.contracts.envelope import Task, TaskResult
 from qaforge.contracts.events import FindingReported
+from qaforge.contracts.summary import TriageNote
 from qaforge.contracts.tasks import REPORT, ReportRequest, ReportResponse
 from qaforge.execute.engine import load_suite
 from qaforge.generate.scenarios import load_scenarios
-from qaforge.models import AppModel, RunResults
+from qaforge.llm.client import LLMClient, LLMUnavailable
+from qaforge.llm.endpoint import LLMEndpoint, LLMNotConfigured
+from qaforge.llm.prompts import PromptError, PromptLibrary
+from qaforge.models import AppModel, RunResults, Scenario, TestSuite
 from qaforge.report.formats import FormatRegistry, ReportInput, default_formats
 from qaforge.report.summary import artifact_paths, build_summary
+from qaforge.report.triage import triage
+from qaforge.store.database import Database
+from qaforge.store.llm_cache import LLMCache
+from qaforge.store.migrate import ensure_schema
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,6 +64,7 @@ class ReportingAgent(BaseAgent):
         durations["report"] = time.monotonic() - started
         if req.elapsed_s is not None:
             durations["total"] = req.elapsed_s + durations["report"]
+        notes = await self._triage(req, results, suite, scenarios) if req.triage else []
         summary = build_summary(
             model,
             scenarios,
@@ -62,6 +76,7 @@ class ReportingAgent(BaseAgent):
             strategy=req.strategy,
             stage_errors=req.stage_errors,
             goals=req.goals,
+            triage=notes,
         )
         code = summary.exit_code()
         report = ReportInput(summary, scenarios, suite, results, out, self.settings)
@@ -74,3 +89,37 @@ class ReportingAgent(BaseAgent):
                 FindingReported(run_id=task.run_id, finding=f.kind, where=f.where, detail=f.detail)
             )
         return self.ok(task, ReportResponse(summary_path=str(path), exit_code=code).model_dump())
+
+    async def _triage(
+        self,
+        req: ReportRequest,
+        results: RunResults | None,
+        suite: TestSuite | None,
+        scenarios: list[Scenario],
+    ) -> list[TriageNote]:
+        """Advice on each failed test; a model that cannot be reached costs the advice, not
+        the report."""
+        if results is None:
+            return []
+        try:
+            endpoint = LLMEndpoint.required(self.settings, "--triage")
+            prompt = PromptLibrary(ANSWERS, self.settings.prompts_dir).get("triage-failure")
+        except (LLMNotConfigured, PromptError) as exc:
+            raise AgentError(str(exc)) from exc
+        url = str(self.settings.database_url)
+        await asyncio.to_thread(ensure_schema, url)
+        db = Database(url)
+        client = LLMClient(
+            endpoint,
+            self.breaker(f"llm {endpoint.shown}"),
+            cache=LLMCache(db),
+            budget_tokens=req.llm_budget,
+        )
+        try:
+            return await triage(client, prompt, results, suite, scenarios)
+        except LLMUnavailable as exc:
+            log.warning("no triage: %s", exc)
+            return []
+        finally:
+            await client.close()
+            await db.dispose()

@@ -10,12 +10,12 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from qaforge.agents.base import AgentError, BaseAgent
+from qaforge.contracts.answers import ANSWERS
 from qaforge.contracts.envelope import Task, TaskResult
 from qaforge.contracts.summary import GoalFigures
 from qaforge.contracts.tasks import REQUIRE, RequireRequest, RequireResponse
 from qaforge.execute.goal_check import verify_goals
 from qaforge.generate.goals import GoalOutcome, plan_goal
-from qaforge.generate.llm_answers import ANSWERS
 from qaforge.generate.scenarios import derive_scenarios, save_scenarios
 from qaforge.llm.client import LLMBudgetSpent, LLMClient, LLMUnavailable, Usage
 from qaforge.llm.endpoint import LLMEndpoint, LLMNotConfigured

@@ -61,7 +61,7 @@ def prompts(
     config: Path | None = typer.Option(None, "--config"),
 ) -> None:
     """List the prompts in use (a file in QAFORGE_PROMPTS_DIR overrides a built-in one)."""
-    from qaforge.generate.llm_answers import ANSWERS
+    from qaforge.contracts.answers import ANSWERS
     from qaforge.llm.prompts import PromptError, PromptLibrary
 
     settings = settings_or_exit(config)

@@ -201,6 +201,11 @@ def run(
         min=1,
         help="tokens the language model may spend in this run; then it goes on without",
     ),
+    triage: bool = typer.Option(
+        False,
+        "--triage",
+        help="explain each failed test in the report with the language model (advice only)",
+    ),
     runs: int = typer.Option(
         2,
         "--runs",
@@ -223,6 +228,7 @@ def run(
     _check_strategy(strategy)
     settings = settings_or_exit(config)
     goals = _goals(goal, stories, settings)
+    _needs_llm(triage, "--triage", settings)
     if no_learning:
         settings = settings.model_copy(update={"disable_learning": True})
     observe = build_request(url, opts, out, settings)
@@ -240,6 +246,7 @@ def run(
         accessibility=accessibility,
         goals=goals,
         llm_budget=llm_budget,
+        triage=triage,
         runs=runs,
         workers=workers or settings.test_workers,
         heal=not no_heal,
@@ -249,10 +256,20 @@ def run(
     _finish(_drive(req, settings, not json_out, bus, catalog, created), json_out)
 
 
+def _needs_llm(asked: bool, option: str, settings: Settings) -> None:
+    """Refuse `option` before anything starts when no language model is configured."""
+    from qaforge.llm.endpoint import LLMEndpoint, LLMNotConfigured
+
+    if asked:
+        try:
+            LLMEndpoint.required(settings, option)
+        except LLMNotConfigured as exc:
+            fail(str(exc))
+
+
 def _goals(goal: list[str], stories: Path | None, settings: Settings) -> list[str]:
     """The run's goals; refused before anything starts when no language model is set."""
     from qaforge.generate.goals import MAX_GOALS, goals_from_stories
-    from qaforge.llm.endpoint import LLMEndpoint, LLMNotConfigured
 
     goals = [g.strip() for g in goal if g.strip()]
     if stories is not None:
@@ -266,10 +283,7 @@ def _goals(goal: list[str], stories: Path | None, settings: Settings) -> list[st
         goals += found
     if not goals:
         return []
-    try:
-        LLMEndpoint.required(settings, "--goal and --stories")
-    except LLMNotConfigured as exc:
-        fail(str(exc))
+    _needs_llm(True, "--goal and --stories", settings)
     if len(goals) > MAX_GOALS:
         fail(f"{len(goals)} goals: at most {MAX_GOALS} per run")
     return goals
@@ -293,6 +307,11 @@ def test(
     no_pdf: bool = typer.Option(False, "--no-pdf"),
     bus: str | None = typer.Option(None, "--bus", help="redis://...: run on workers"),
     catalog: str | None = typer.Option(None, "--catalog", hidden=True),
+    triage: bool = typer.Option(
+        False,
+        "--triage",
+        help="explain each failed test in the report with the language model (advice only)",
+    ),
     json_out: bool = typer.Option(False, "--json"),
     config: Path | None = typer.Option(None, "--config"),
 ) -> None:
@@ -313,6 +332,7 @@ def test(
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         fail(f"--base-url {base_url!r} is not an http(s) URL")
     settings = settings_or_exit(config)
+    _needs_llm(triage, "--triage", settings)
     if _in_process(bus, settings):
         check_browser(settings)
     target_url = base_url or base_url_of(model.target.url)
@@ -326,6 +346,7 @@ def test(
         pdf=not no_pdf,
         existing_suite=str(tests_dir),
         base_url=target_url,
+        triage=triage,
     )
     run_dir = out or tests_dir.parent
     created = None if run_dir.exists() else run_dir

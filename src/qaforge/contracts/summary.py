@@ -162,6 +162,16 @@ class GoalFigures(_Figures):
     seconds: float = 0.0
 
 
+class TriageNote(_Figures):
+    """A language model's reading of one failed test: advice beside the verdict, never a
+    verdict of its own."""
+
+    test_id: str
+    verdict: str
+    likely: str = ""
+    note: str = ""
+
+
 class Artifacts(_Figures):
     tests_dir: str = ""
     report_html: str = ""
@@ -198,6 +208,8 @@ class RunSummary(_Figures):
     notes: list[str] = Field(default_factory=list)
     # None for a run without goals.
     goals: GoalFigures | None = None
+    # With --triage: one note per failed test (the first 30).
+    triage: list[TriageNote] = Field(default_factory=list)
 
     def exit_code(self) -> int:
         """0 all kept tests passed and no app defect; 1 otherwise (architecture.md §6)."""

@@ -164,6 +164,10 @@ class ReportRequest(BaseModel):
     strategy: StrategyInfo | None = None
     stage_errors: list[str] = Field(default_factory=list)
     goals: GoalFigures | None = None
+    # Explain each failed test with the language model (advice in the report).
+    triage: bool = False
+    # Tokens the model may still spend in this run (None: no limit).
+    llm_budget: int | None = None
 
 
 class ReportResponse(BaseModel):

@@ -9,10 +9,14 @@ left into ordinary steps with the model's own locators, for our emitters to writ
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from qaforge.contracts.answers import (
+    GoalPlan,
+    PlannedScenario,
+)
 from qaforge.generate.scenarios import Requirements
 from qaforge.llm.client import LLMClient
 from qaforge.llm.prompts import Prompt
@@ -27,38 +31,6 @@ _ELEMENT_STEPS = {
     "select": StepKind.SELECT,
     "check": StepKind.CHECK,
 }
-
-
-class PlannedStep(BaseModel):
-    """One step, from the state `state_id`: press, fill, select or check `element_id`, or
-    submit `form_id`."""
-
-    action: Literal["click", "fill", "select", "check", "submit"]
-    state_id: str
-    element_id: str | None = None
-    form_id: str | None = None
-    value: str = ""
-
-
-class PlannedExpectation(BaseModel):
-    """What shows once the steps are done: a state the model has, or a text it saw."""
-
-    kind: Literal["state", "text"]
-    value: str
-
-
-class PlannedScenario(BaseModel):
-    title: str = Field(max_length=120)
-    steps: list[PlannedStep] = Field(min_length=1, max_length=12)
-    expect: list[PlannedExpectation] = Field(min_length=1, max_length=6)
-
-
-class GoalPlan(BaseModel):
-    """The model's answer to one goal: scenarios realising it, or why none can."""
-
-    scenarios: list[PlannedScenario] = Field(default_factory=list, max_length=5)
-    # Set when the app model offers no way to reach the goal ("no coupon field anywhere").
-    unreachable: str = ""
 
 
 def model_view(

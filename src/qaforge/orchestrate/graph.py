@@ -50,6 +50,13 @@ class PipelineError(UserError):
     """A stage failed for a reason the user can act on (the run is FAILED)."""
 
 
+def _left(budget: int | None, goals: dict[str, Any] | None) -> int | None:
+    """The run's token budget less what planning the goals spent."""
+    if budget is None:
+        return None
+    return max(0, budget - int((goals or {}).get("tokens", 0)))
+
+
 class PipelineState(TypedDict, total=False):
     """What is checkpointed after each node: paths in the run directory and counters."""
 
@@ -261,6 +268,8 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             strategy=strategy_info(req),
             stage_errors=list(state.get("stage_errors") or []),
             goals=state.get("goals"),
+            triage=req.triage,
+            llm_budget=_left(req.llm_budget, state.get("goals")),
         ).model_dump(mode="json")
         res = await ctx.task("report", REPORT, payload)
         return {"summary_path": res["summary_path"], "exit_code": int(res["exit_code"])}

@@ -31,6 +31,8 @@ class RunRequest(BaseModel):
     # What the user says matters (`--goal`, `--stories`): planned by the language model.
     goals: list[str] = Field(default_factory=list)
     llm_budget: int | None = None
+    # Explain each failed test with the language model (advice only).
+    triage: bool = False
     runs: int = 2
     workers: int = 2
     heal: bool = True

@@ -123,6 +123,17 @@ def render_markdown(summary: RunSummary, results: RunResults | None, code: int) 
             f"cache, {g.seconds:.1f} s",
             "",
         ]
+    if summary.triage:
+        lines += [
+            "## Triage (a language model's reading of each failure; the verdicts are qaforge's)",
+            "",
+            *(
+                f"- `{t.test_id}` ({t.verdict}): {t.note}"
+                + (f" (likely: {t.likely})" if t.likely else "")
+                for t in summary.triage
+            ),
+            "",
+        ]
     if summary.findings:
         lines += ["## Findings (the app, not the tests)", ""]
         lines += [f"- **{f.kind}** at `{f.where}`: {f.detail}" for f in summary.findings]

@@ -20,6 +20,7 @@ from qaforge.contracts.summary import (
     StrategyInfo,
     SummaryFinding,
     TestCounts,
+    TriageNote,
 )
 from qaforge.execute import quarantine
 from qaforge.generate.scenarios import Requirements
@@ -90,6 +91,7 @@ def build_summary(
     strategy: StrategyInfo | None = None,
     stage_errors: list[str] | None = None,
     goals: GoalFigures | None = None,
+    triage: list[TriageNote] | None = None,
 ) -> RunSummary:
     """The run's summary. `durations` holds seconds per stage and `total` (the run's wall time
     so far; the sum of the stages when absent); `strategy` defaults to the suite's own."""
@@ -157,6 +159,7 @@ def build_summary(
         stage_errors=list(stage_errors or []),
         notes=[*suite.notes, *(f"not written: {d}" for d in suite.dropped)] if suite else [],
         goals=goals,
+        triage=list(triage or []),
     )
 
 

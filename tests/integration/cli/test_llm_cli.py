@@ -76,3 +76,8 @@ def test_a_goal_without_a_language_model_is_refused_before_anything_starts(
     stories.write_text("# nothing but a heading\n")
     code, output = cli("run", "http://127.0.0.1:9/", "--out", str(out), "--stories", str(stories))
     assert code == 2 and "holds no user story" in one_error(output)
+
+
+def test_triage_without_a_language_model_is_refused(cli: Run, tmp_path: Path) -> None:
+    code, output = cli("run", "http://127.0.0.1:9/", "--out", str(tmp_path / "o"), "--triage")
+    assert code == 2 and "--triage needs a language model" in one_error(output)

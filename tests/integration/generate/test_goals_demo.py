@@ -14,9 +14,9 @@ import pytest
 
 from qaforge.agents.requirements import RequirementsAgent
 from qaforge.config import Settings
+from qaforge.contracts.answers import GoalPlan, PlannedExpectation, PlannedScenario, PlannedStep
 from qaforge.contracts.envelope import Task
 from qaforge.contracts.tasks import REQUIRE, RequireRequest
-from qaforge.generate.goals import GoalPlan, PlannedExpectation, PlannedScenario, PlannedStep
 from qaforge.generate.scenarios import load_scenarios
 from qaforge.models import ActionKind, AppModel
 from qaforge.orchestrate.request import RunOutcome

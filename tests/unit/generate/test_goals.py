@@ -4,18 +4,20 @@ locators."""
 
 from __future__ import annotations
 
-from qaforge.generate.goals import (
+from qaforge.contracts.answers import (
+    ANSWERS,
     GoalPlan,
     PlannedExpectation,
     PlannedScenario,
     PlannedStep,
+)
+from qaforge.generate.goals import (
     check_plan,
     goals_from_stories,
     model_view,
     plan_goal,
     to_scenario,
 )
-from qaforge.generate.llm_answers import ANSWERS
 from qaforge.generate.scenarios import Requirements, derive_scenarios
 from qaforge.llm.client import LLMClient
 from qaforge.llm.endpoint import LLMEndpoint

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from qaforge.config import ConfigError, load_settings
-from qaforge.generate.llm_answers import ANSWERS
+from qaforge.contracts.answers import ANSWERS
 from qaforge.llm.endpoint import Tier
 from qaforge.llm.prompts import PromptError, PromptLibrary, as_data
 
