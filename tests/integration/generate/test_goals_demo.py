@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from qaforge.agents.requirements import RequirementsAgent
 from qaforge.config import Settings
@@ -69,13 +70,15 @@ def test_goals_become_verified_scenarios_or_findings(
         steps=[PlannedStep(action="click", state_id=source, element_id=link)],
         expect=[PlannedExpectation(kind="text", value=elsewhere)],
     )])
-    with FakeLLM(models=["planner"]) as llm:
+    secret = "sk-goals-demo-0123456789"
+    with FakeLLM(models=["planner"], key=secret) as llm:
         llm.answers.extend([
             reachable.model_dump_json(),
             '{"scenarios": [], "unreachable": "the shop has no coupon field"}',
             fails_live.model_dump_json(),
         ])
-        settings = Settings(home=tmp_path / "home", llm_url=llm.url, llm_model="planner")
+        settings = Settings(home=tmp_path / "home", llm_url=llm.url, llm_model="planner",
+                            llm_api_key=SecretStr(secret))
         agent = RequirementsAgent(settings)
         req = RequireRequest(
             model_path=str(model_path),
@@ -113,3 +116,8 @@ def test_goals_become_verified_scenarios_or_findings(
     again = asyncio.run(agent.handle(Task(type=REQUIRE, payload=req.model_dump())))
     assert again.ok and again.tokens == 0
     assert again.payload["goals"]["cache_hits"] == 3 and again.payload["goals"]["reached"] == 1
+
+    # The key went to the endpoint and nowhere else: no file of the run holds it.
+    assert llm.requests[0].headers["authorization"] == f"Bearer {secret}"
+    holding = [p for p in tmp_path.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert holding == []

@@ -201,3 +201,15 @@ async def test_a_spent_budget_stops_the_calls(library: PromptLibrary) -> None:
             await client.ask(library.get("pick"), options=["c"])
         await client.close()
     assert len(llm.completions()) == 2
+
+
+async def test_a_model_slower_than_the_timeout_is_unavailable_not_a_hang(
+    library: PromptLibrary,
+) -> None:
+    with FakeLLM(models=["big", "small"], delay_s=2.0) as llm:
+        endpoint = LLMEndpoint(url=llm.url, model="big", small_model="small", timeout_s=0.5,
+                               max_retries=0)
+        client = LLMClient(endpoint)
+        with pytest.raises(LLMUnavailable, match="failed"):
+            await client.ask(library.get("pick"), options=["a"])
+        await client.close()
