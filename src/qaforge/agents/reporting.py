@@ -3,30 +3,24 @@ report.html, report.pdf, junit.xml and any a package adds)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qaforge.agents.base import AgentError, BaseAgent
-from qaforge.contracts.answers import ANSWERS
+from qaforge.agents.base import BaseAgent
+from qaforge.agents.llm_access import llm_client, prompt_for
 from qaforge.contracts.envelope import Task, TaskResult
 from qaforge.contracts.events import FindingReported
 from qaforge.contracts.summary import TriageNote
 from qaforge.contracts.tasks import REPORT, ReportRequest, ReportResponse
 from qaforge.execute.engine import load_suite
 from qaforge.generate.scenarios import load_scenarios
-from qaforge.llm.client import LLMClient, LLMUnavailable
-from qaforge.llm.endpoint import LLMEndpoint, LLMNotConfigured
-from qaforge.llm.prompts import PromptError, PromptLibrary
+from qaforge.llm.client import LLMUnavailable
 from qaforge.models import AppModel, RunResults, Scenario, TestSuite
 from qaforge.report.formats import FormatRegistry, ReportInput, default_formats
 from qaforge.report.summary import artifact_paths, build_summary
 from qaforge.report.triage import triage
-from qaforge.store.database import Database
-from qaforge.store.llm_cache import LLMCache
-from qaforge.store.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
 
@@ -101,25 +95,10 @@ class ReportingAgent(BaseAgent):
         the report."""
         if results is None:
             return []
-        try:
-            endpoint = LLMEndpoint.required(self.settings, "--triage")
-            prompt = PromptLibrary(ANSWERS, self.settings.prompts_dir).get("triage-failure")
-        except (LLMNotConfigured, PromptError) as exc:
-            raise AgentError(str(exc)) from exc
-        url = str(self.settings.database_url)
-        await asyncio.to_thread(ensure_schema, url)
-        db = Database(url)
-        client = LLMClient(
-            endpoint,
-            self.breaker(f"llm {endpoint.shown}"),
-            cache=LLMCache(db),
-            budget_tokens=req.llm_budget,
-        )
-        try:
-            return await triage(client, prompt, results, suite, scenarios)
-        except LLMUnavailable as exc:
-            log.warning("no triage: %s", exc)
-            return []
-        finally:
-            await client.close()
-            await db.dispose()
+        prompt = prompt_for(self, "triage-failure")
+        async with llm_client(self, "--triage", req.llm_budget) as client:
+            try:
+                return await triage(client, prompt, results, suite, scenarios)
+            except LLMUnavailable as exc:
+                log.warning("no triage: %s", exc)
+                return []

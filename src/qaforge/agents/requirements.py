@@ -3,27 +3,25 @@ names goals, scenarios a language model planned for them and the live app confir
 
 from __future__ import annotations
 
-import asyncio
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from qaforge.agents.base import AgentError, BaseAgent
-from qaforge.contracts.answers import ANSWERS
+from qaforge.agents.llm_access import llm_client, prompt_for
 from qaforge.contracts.envelope import Task, TaskResult
 from qaforge.contracts.summary import GoalFigures
 from qaforge.contracts.tasks import REQUIRE, RequireRequest, RequireResponse
 from qaforge.execute.goal_check import verify_goals
 from qaforge.generate.goals import GoalOutcome, plan_goal
+from qaforge.generate.readable import reword
 from qaforge.generate.scenarios import derive_scenarios, save_scenarios
-from qaforge.llm.client import LLMBudgetSpent, LLMClient, LLMUnavailable, Usage
-from qaforge.llm.endpoint import LLMEndpoint, LLMNotConfigured
-from qaforge.llm.prompts import PromptError, PromptLibrary
-from qaforge.models import AppModel, Finding
-from qaforge.store.database import Database
-from qaforge.store.llm_cache import LLMCache
-from qaforge.store.migrate import ensure_schema
+from qaforge.llm.client import LLMBudgetSpent, LLMUnavailable, Usage
+from qaforge.models import AppModel, Finding, Scenario
+
+log = logging.getLogger(__name__)
 
 
 class GoalsReport(BaseModel):
@@ -106,6 +104,8 @@ class RequirementsAgent(BaseAgent):
                 model.save(model_path)
         planned = [sc for o in outcomes for sc in o.scenarios]
         scenarios = derive_scenarios(model, accessibility=req.accessibility, planned=planned)
+        if req.readable:
+            tokens += await self._reword(req, scenarios, tokens)
         path = Path(req.out_dir) / "scenarios.json"
         save_scenarios(path, scenarios)
         resp = RequireResponse(
@@ -116,43 +116,40 @@ class RequirementsAgent(BaseAgent):
         return self.ok(task, resp.model_dump(), tokens=tokens)
 
     async def _plan(self, req: RequireRequest, model: AppModel) -> GoalsReport:
-        try:
-            endpoint = LLMEndpoint.required(self.settings, "planning scenarios for goals")
-            prompt = PromptLibrary(ANSWERS, self.settings.prompts_dir).get("plan-goal")
-        except (LLMNotConfigured, PromptError) as exc:
-            raise AgentError(str(exc)) from exc
-        url = str(self.settings.database_url)
-        await asyncio.to_thread(ensure_schema, url)
-        db = Database(url)
-        client = LLMClient(
-            endpoint,
-            self.breaker(f"llm {endpoint.shown}"),
-            cache=LLMCache(db),
-            budget_tokens=req.llm_budget,
-        )
+        prompt = prompt_for(self, "plan-goal")
         outcomes: list[GoalOutcome] = []
         budget_note = ""
-        try:
-            for goal in req.goals:
-                if budget_note:
+        async with llm_client(self, "planning scenarios for goals", req.llm_budget) as client:
+            try:
+                for goal in req.goals:
+                    if not budget_note:
+                        try:
+                            outcomes.append(await plan_goal(client, prompt, model, goal))
+                            continue
+                        except LLMBudgetSpent as exc:
+                            budget_note = f"not planned: {exc}; the run went on without the model"
                     outcomes.append(
                         GoalOutcome(goal=goal, variant=prompt.variant, skipped=budget_note)
                     )
-                    continue
-                try:
-                    outcomes.append(await plan_goal(client, prompt, model, goal))
-                except LLMBudgetSpent as exc:
-                    budget_note = f"not planned: {exc}; the run went on without the model"
-                    outcomes.append(
-                        GoalOutcome(goal=goal, variant=prompt.variant, skipped=budget_note)
-                    )
-        except LLMUnavailable as exc:
-            raise AgentError(str(exc)) from exc
-        finally:
-            await client.close()
-            await db.dispose()
+            except LLMUnavailable as exc:
+                raise AgentError(str(exc)) from exc
         await verify_goals(self.settings, model, outcomes, Path(req.out_dir))
         return GoalsReport.of(outcomes, client.usage, budget_note)
+
+    async def _reword(self, req: RequireRequest, scenarios: list[Scenario], spent: int) -> int:
+        """Reword the scenarios with the model; returns the tokens it cost."""
+        prompt = prompt_for(self, "readable-requirements")
+        budget = None if req.llm_budget is None else max(0, req.llm_budget - spent)
+        async with llm_client(self, "--readable", budget) as client:
+            try:
+                done = await reword(client, prompt, scenarios)
+            except LLMUnavailable as exc:
+                log.warning("the scenarios keep their generated wording: %s", exc)
+                return client.usage.tokens
+        log.info(
+            "%d of %d scenarios reworded (%d tokens)", done, len(scenarios), client.usage.tokens
+        )
+        return client.usage.tokens
 
 
 def _why_missed(o: GoalOutcome) -> str:

@@ -206,6 +206,11 @@ def run(
         "--triage",
         help="explain each failed test in the report with the language model (advice only)",
     ),
+    readable: bool = typer.Option(
+        False,
+        "--readable",
+        help="reword the scenarios' Given/When/Then with the language model (steps unchanged)",
+    ),
     runs: int = typer.Option(
         2,
         "--runs",
@@ -229,6 +234,7 @@ def run(
     settings = settings_or_exit(config)
     goals = _goals(goal, stories, settings)
     _needs_llm(triage, "--triage", settings)
+    _needs_llm(readable, "--readable", settings)
     if no_learning:
         settings = settings.model_copy(update={"disable_learning": True})
     observe = build_request(url, opts, out, settings)
@@ -247,6 +253,7 @@ def run(
         goals=goals,
         llm_budget=llm_budget,
         triage=triage,
+        readable=readable,
         runs=runs,
         workers=workers or settings.test_workers,
         heal=not no_heal,

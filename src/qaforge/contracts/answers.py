@@ -49,4 +49,23 @@ class TriageAnswer(BaseModel):
     explanation: str = Field(max_length=400)
 
 
-ANSWERS: dict[str, type[BaseModel]] = {"GoalPlan": GoalPlan, "TriageAnswer": TriageAnswer}
+class ReadableItem(BaseModel):
+    """One scenario's Given/When/Then in plain words (its steps stay the source of truth)."""
+
+    id: str
+    given: str = Field(max_length=240)
+    when: str = Field(max_length=240)
+    then: str = Field(max_length=400)
+
+
+class ReadableBatch(BaseModel):
+    """Rewordings of a batch of scenarios, by their ids."""
+
+    items: list[ReadableItem] = Field(default_factory=list, max_length=40)
+
+
+ANSWERS: dict[str, type[BaseModel]] = {
+    "GoalPlan": GoalPlan,
+    "TriageAnswer": TriageAnswer,
+    "ReadableBatch": ReadableBatch,
+}

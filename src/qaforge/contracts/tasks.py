@@ -81,6 +81,8 @@ class RequireRequest(BaseModel):
     goals: list[str] = Field(default_factory=list)
     # Tokens the language model may spend on them (None: no limit).
     llm_budget: int | None = None
+    # Reword each scenario's Given/When/Then with the language model.
+    readable: bool = False
 
 
 class RequireResponse(BaseModel):

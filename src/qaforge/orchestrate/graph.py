@@ -177,6 +177,7 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             accessibility=req.accessibility,
             goals=req.goals,
             llm_budget=req.llm_budget,
+            readable=req.readable,
         ).model_dump(mode="json")
         res = await ctx.task("require", REQUIRE, payload)
         return {

@@ -33,6 +33,8 @@ class RunRequest(BaseModel):
     llm_budget: int | None = None
     # Explain each failed test with the language model (advice only).
     triage: bool = False
+    # Reword the scenarios' Given/When/Then with the language model.
+    readable: bool = False
     runs: int = 2
     workers: int = 2
     heal: bool = True
