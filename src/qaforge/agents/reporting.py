@@ -12,7 +12,7 @@ from qaforge.agents.base import BaseAgent
 from qaforge.agents.llm_access import llm_client, prompt_for
 from qaforge.contracts.envelope import Task, TaskResult
 from qaforge.contracts.events import FindingReported
-from qaforge.contracts.summary import TriageNote
+from qaforge.contracts.summary import LLMUse, TriageNote
 from qaforge.contracts.tasks import REPORT, ReportRequest, ReportResponse
 from qaforge.execute.engine import load_suite
 from qaforge.generate.scenarios import load_scenarios
@@ -58,7 +58,10 @@ class ReportingAgent(BaseAgent):
         durations["report"] = time.monotonic() - started
         if req.elapsed_s is not None:
             durations["total"] = req.elapsed_s + durations["report"]
-        notes = await self._triage(req, results, suite, scenarios) if req.triage else []
+        notes: list[TriageNote] = []
+        llm = dict(req.llm)
+        if req.triage:
+            notes, llm["report"] = await self._triage(req, results, suite, scenarios)
         summary = build_summary(
             model,
             scenarios,
@@ -71,6 +74,7 @@ class ReportingAgent(BaseAgent):
             stage_errors=req.stage_errors,
             goals=req.goals,
             triage=notes,
+            llm={k: v for k, v in llm.items() if v.calls or v.cache_hits},
         )
         code = summary.exit_code()
         report = ReportInput(summary, scenarios, suite, results, out, self.settings)
@@ -82,7 +86,9 @@ class ReportingAgent(BaseAgent):
             await self.emit(
                 FindingReported(run_id=task.run_id, finding=f.kind, where=f.where, detail=f.detail)
             )
-        return self.ok(task, ReportResponse(summary_path=str(path), exit_code=code).model_dump())
+        resp = ReportResponse(summary_path=str(path), exit_code=code)
+        tokens = llm["report"].tokens if "report" in llm else 0
+        return self.ok(task, resp.model_dump(), tokens=tokens)
 
     async def _triage(
         self,
@@ -90,15 +96,18 @@ class ReportingAgent(BaseAgent):
         results: RunResults | None,
         suite: TestSuite | None,
         scenarios: list[Scenario],
-    ) -> list[TriageNote]:
-        """Advice on each failed test; a model that cannot be reached costs the advice, not
-        the report."""
+    ) -> tuple[list[TriageNote], LLMUse]:
+        """Advice on each failed test, and its cost; a model that cannot be reached costs the
+        advice, not the report."""
         if results is None:
-            return []
+            return [], LLMUse()
         prompt = prompt_for(self, "triage-failure")
+        notes: list[TriageNote] = []
         async with llm_client(self, "--triage", req.llm_budget) as client:
             try:
-                return await triage(client, prompt, results, suite, scenarios)
+                notes = await triage(client, prompt, results, suite, scenarios)
             except LLMUnavailable as exc:
                 log.warning("no triage: %s", exc)
-                return []
+        u = client.usage
+        use = LLMUse(calls=u.calls, tokens=u.tokens, cache_hits=u.cache_hits, seconds=u.seconds)
+        return notes, use

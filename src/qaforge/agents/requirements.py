@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from qaforge.agents.base import AgentError, BaseAgent
 from qaforge.agents.llm_access import llm_client, prompt_for
 from qaforge.contracts.envelope import Task, TaskResult
-from qaforge.contracts.summary import GoalFigures
+from qaforge.contracts.summary import GoalFigures, LLMUse
 from qaforge.contracts.tasks import REQUIRE, RequireRequest, RequireResponse
 from qaforge.execute.goal_check import verify_goals
 from qaforge.generate.goals import GoalOutcome, plan_goal
@@ -84,13 +84,19 @@ class RequirementsAgent(BaseAgent):
         model_path = Path(req.model_path)
         model = AppModel.load(model_path)
         outcomes: list[GoalOutcome] = []
-        tokens = 0
+        use = LLMUse()
         goals_path: Path | None = None
         figures: GoalFigures | None = None
         if req.goals:
             report = await self._plan(req, model)
             figures = report.figures()
-            outcomes, tokens = report.goals, report.tokens
+            outcomes = report.goals
+            use = LLMUse(
+                calls=report.calls,
+                tokens=report.tokens,
+                cache_hits=report.cache_hits,
+                seconds=report.seconds,
+            )
             goals_path = Path(req.out_dir) / "goals.json"
             goals_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
             # A goal with no way to reach it is a finding of the run, not a silent drop; one
@@ -105,15 +111,16 @@ class RequirementsAgent(BaseAgent):
         planned = [sc for o in outcomes for sc in o.scenarios]
         scenarios = derive_scenarios(model, accessibility=req.accessibility, planned=planned)
         if req.readable:
-            tokens += await self._reword(req, scenarios, tokens)
+            use = use.plus(await self._reword(req, scenarios, use.tokens))
         path = Path(req.out_dir) / "scenarios.json"
         save_scenarios(path, scenarios)
         resp = RequireResponse(
             scenarios_path=str(path),
             goals_path=str(goals_path) if goals_path else None,
             goals=figures,
+            llm=use if use.calls or use.cache_hits else None,
         )
-        return self.ok(task, resp.model_dump(), tokens=tokens)
+        return self.ok(task, resp.model_dump(), tokens=use.tokens)
 
     async def _plan(self, req: RequireRequest, model: AppModel) -> GoalsReport:
         prompt = prompt_for(self, "plan-goal")
@@ -136,8 +143,8 @@ class RequirementsAgent(BaseAgent):
         await verify_goals(self.settings, model, outcomes, Path(req.out_dir))
         return GoalsReport.of(outcomes, client.usage, budget_note)
 
-    async def _reword(self, req: RequireRequest, scenarios: list[Scenario], spent: int) -> int:
-        """Reword the scenarios with the model; returns the tokens it cost."""
+    async def _reword(self, req: RequireRequest, scenarios: list[Scenario], spent: int) -> LLMUse:
+        """Reword the scenarios with the model; returns what it cost."""
         prompt = prompt_for(self, "readable-requirements")
         budget = None if req.llm_budget is None else max(0, req.llm_budget - spent)
         async with llm_client(self, "--readable", budget) as client:
@@ -145,11 +152,17 @@ class RequirementsAgent(BaseAgent):
                 done = await reword(client, prompt, scenarios)
             except LLMUnavailable as exc:
                 log.warning("the scenarios keep their generated wording: %s", exc)
-                return client.usage.tokens
+                return _use(client.usage)
         log.info(
             "%d of %d scenarios reworded (%d tokens)", done, len(scenarios), client.usage.tokens
         )
-        return client.usage.tokens
+        return _use(client.usage)
+
+
+def _use(u: Usage) -> LLMUse:
+    return LLMUse(
+        calls=u.calls, tokens=u.tokens, cache_hits=u.cache_hits, seconds=round(u.seconds, 3)
+    )
 
 
 def _why_missed(o: GoalOutcome) -> str:

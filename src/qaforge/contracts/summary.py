@@ -162,6 +162,24 @@ class GoalFigures(_Figures):
     seconds: float = 0.0
 
 
+class LLMUse(_Figures):
+    """What the language model cost one stage."""
+
+    calls: int = 0
+    tokens: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+
+    def plus(self, other: LLMUse) -> LLMUse:
+        """Both together."""
+        return LLMUse(
+            calls=self.calls + other.calls,
+            tokens=self.tokens + other.tokens,
+            cache_hits=self.cache_hits + other.cache_hits,
+            seconds=round(self.seconds + other.seconds, 3),
+        )
+
+
 class TriageNote(_Figures):
     """A language model's reading of one failed test: advice beside the verdict, never a
     verdict of its own."""
@@ -210,6 +228,8 @@ class RunSummary(_Figures):
     goals: GoalFigures | None = None
     # With --triage: one note per failed test (the first 30).
     triage: list[TriageNote] = Field(default_factory=list)
+    # The language model's cost per stage ("require", "report"); empty when none was used.
+    llm: dict[str, LLMUse] = Field(default_factory=dict)
 
     def exit_code(self) -> int:
         """0 all kept tests passed and no app defect; 1 otherwise (architecture.md §6)."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from qaforge.contracts.summary import GoalFigures, StrategyInfo
+from qaforge.contracts.summary import GoalFigures, LLMUse, StrategyInfo
 from qaforge.models import Target
 
 # Task types (capabilities).
@@ -90,6 +90,7 @@ class RequireResponse(BaseModel):
     # goals.json: what became of each goal (planned, rejected, verified, not reached).
     goals_path: str | None = None
     goals: GoalFigures | None = None
+    llm: LLMUse | None = None
 
 
 class AnalyzeRequest(BaseModel):
@@ -170,6 +171,8 @@ class ReportRequest(BaseModel):
     triage: bool = False
     # Tokens the model may still spend in this run (None: no limit).
     llm_budget: int | None = None
+    # What the model cost the stages before the report.
+    llm: dict[str, LLMUse] = Field(default_factory=dict)
 
 
 class ReportResponse(BaseModel):

@@ -70,6 +70,18 @@ class Usage:
     def tokens(self) -> int:
         return self.tokens_in + self.tokens_out
 
+    def plus(self, other: Usage) -> Usage:
+        """Both together."""
+        return Usage(
+            calls=self.calls + other.calls,
+            tokens_in=self.tokens_in + other.tokens_in,
+            tokens_out=self.tokens_out + other.tokens_out,
+            seconds=self.seconds + other.seconds,
+            repaired=self.repaired + other.repaired,
+            dropped=self.dropped + other.dropped,
+            cache_hits=self.cache_hits + other.cache_hits,
+        )
+
 
 @dataclass
 class Answer(Generic[A]):

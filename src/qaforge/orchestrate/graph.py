@@ -50,11 +50,11 @@ class PipelineError(UserError):
     """A stage failed for a reason the user can act on (the run is FAILED)."""
 
 
-def _left(budget: int | None, goals: dict[str, Any] | None) -> int | None:
-    """The run's token budget less what planning the goals spent."""
+def _left(budget: int | None, spent: dict[str, Any] | None) -> int | None:
+    """The run's token budget less what the requirements stage spent."""
     if budget is None:
         return None
-    return max(0, budget - int((goals or {}).get("tokens", 0)))
+    return max(0, budget - int((spent or {}).get("tokens", 0)))
 
 
 class PipelineState(TypedDict, total=False):
@@ -74,6 +74,8 @@ class PipelineState(TypedDict, total=False):
     stage_errors: list[str]
     # The goals' figures (RequireResponse.goals, as JSON), for the summary.
     goals: dict[str, Any] | None
+    # What the language model cost the requirements stage (LLMUse, as JSON).
+    llm_require: dict[str, Any] | None
 
 
 @dataclass
@@ -183,6 +185,7 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
         return {
             "scenarios_path": res["scenarios_path"],
             "goals": res.get("goals"),
+            "llm_require": res.get("llm"),
         }
 
     async def analyze(state: PipelineState) -> PipelineState:
@@ -270,7 +273,8 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             stage_errors=list(state.get("stage_errors") or []),
             goals=state.get("goals"),
             triage=req.triage,
-            llm_budget=_left(req.llm_budget, state.get("goals")),
+            llm_budget=_left(req.llm_budget, state.get("llm_require")),
+            llm={"require": state["llm_require"]} if state.get("llm_require") else {},
         ).model_dump(mode="json")
         res = await ctx.task("report", REPORT, payload)
         return {"summary_path": res["summary_path"], "exit_code": int(res["exit_code"])}

@@ -123,6 +123,17 @@ def render_markdown(summary: RunSummary, results: RunResults | None, code: int) 
             f"cache, {g.seconds:.1f} s",
             "",
         ]
+    if summary.llm:
+        lines += [
+            "## Language model",
+            "",
+            *(
+                f"- {stage}: {u.calls} calls, {u.tokens} tokens, {u.cache_hits} answers from "
+                f"the cache, {u.seconds:.1f} s"
+                for stage, u in summary.llm.items()
+            ),
+            "",
+        ]
     if summary.triage:
         lines += [
             "## Triage (a language model's reading of each failure; the verdicts are qaforge's)",

@@ -14,6 +14,7 @@ from qaforge.contracts.summary import (
     CrawlFigures,
     Durations,
     GoalFigures,
+    LLMUse,
     QuarantineItem,
     RunSummary,
     ScenarioFigures,
@@ -92,6 +93,7 @@ def build_summary(
     stage_errors: list[str] | None = None,
     goals: GoalFigures | None = None,
     triage: list[TriageNote] | None = None,
+    llm: dict[str, LLMUse] | None = None,
 ) -> RunSummary:
     """The run's summary. `durations` holds seconds per stage and `total` (the run's wall time
     so far; the sum of the stages when absent); `strategy` defaults to the suite's own."""
@@ -160,6 +162,7 @@ def build_summary(
         notes=[*suite.notes, *(f"not written: {d}" for d in suite.dropped)] if suite else [],
         goals=goals,
         triage=list(triage or []),
+        llm=dict(llm or {}),
     )
 
 

@@ -88,3 +88,44 @@ async def test_a_spent_budget_leaves_the_rest_untriaged(tmp_path: Path) -> None:
         await client.close()
     assert [n.note.split(":")[0] for n in notes] == ["Hard to say.", "not triaged"]
     assert len(llm.completions()) == 1
+
+
+async def test_the_reporting_agent_triages_and_counts_the_models_cost_per_stage(
+    tmp_path: Path,
+) -> None:
+
+    from qaforge.agents.reporting import ReportingAgent
+    from qaforge.config import Settings
+    from qaforge.contracts.envelope import Task
+    from qaforge.contracts.summary import LLMUse
+    from qaforge.contracts.tasks import REPORT, ReportRequest
+    from qaforge.generate.scenarios import save_scenarios
+    from qaforge.models import AppModel, Target
+
+    results, suite, scenarios = _inputs(tmp_path)
+    (tmp_path / "tests").mkdir()
+    suite.directory = str(tmp_path / "tests")
+    (tmp_path / "tests" / "suite.json").write_text(suite.model_dump_json())
+    (tmp_path / "results.json").write_text(results.model_dump_json())
+    save_scenarios(tmp_path / "scenarios.json", scenarios)
+    AppModel(target=Target(url="http://x/")).save(tmp_path / "model.json")
+    with FakeLLM(models=["m"]) as llm:
+        llm.answers.extend(['{"likely": "app-defect", "explanation": "500 on /cart."}'] * 2)
+        agent = ReportingAgent(Settings(home=tmp_path / "home", llm_url=llm.url, llm_model="m"))
+        req = ReportRequest(
+            out_dir=str(tmp_path), model_path=str(tmp_path / "model.json"),
+            scenarios_path=str(tmp_path / "scenarios.json"),
+            suite_path=str(tmp_path / "tests" / "suite.json"),
+            results_path=str(tmp_path / "results.json"), pdf=False, triage=True,
+            llm={"require": LLMUse(calls=3, tokens=360, cache_hits=1, seconds=1.5)},
+        )
+        result = await agent.handle(Task(type=REPORT, payload=req.model_dump(mode="json")))
+    assert result.ok, result.error
+    summary = RunSummary.load(tmp_path / "summary.json")
+    assert [n.test_id for n in summary.triage] == ["test_a.py::test_defect", "test_a.py::test_broken"]
+    assert summary.tests.app_defects == 1 and summary.tests.failed == 1  # verdicts unchanged
+    assert summary.llm["require"].tokens == 360 and summary.llm["report"].tokens == 240
+    assert result.tokens == 240  # what test_generations records for the report stage
+    md = (tmp_path / "report.md").read_text()
+    assert "- report: 2 calls, 240 tokens, 0 answers from the cache" in md
+    assert "## Triage" in md
