@@ -106,8 +106,16 @@ class BaseAgent(abc.ABC):
         try:
             return await self._handle(task)
         finally:
+            await self._sent()
             _SINK.reset(sink_token)
             RUN_ID.reset(token)
+
+    async def _sent(self) -> None:
+        # Events still on their way go out before the response (which the caller sends next
+        # on the same topic): a subscriber never hears of a task after it ended.
+        pending = [t for t in self._emitting if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=5.0)
 
     async def emit(self, event: RunEvent) -> None:
         """Tell the requester of the current task what happened; never fails the task."""

@@ -97,6 +97,18 @@ class ExecutionAgent(BaseAgent):
         healed = await healer.heal_all(results.results)
         Path(req.results_path).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         for r in results.results:
+            if r.heals and r.outcome != TestOutcome.FAILED:
+                # Its outcome changed after the execute stage told it: tell the new one.
+                await self.emit(
+                    TestFinished(
+                        run_id=task.run_id,
+                        test_id=r.test_id,
+                        outcome=r.outcome.value,
+                        failure_class=r.failure_class.value if r.failure_class else None,
+                        message=r.message[:500],
+                        duration_s=r.duration_s,
+                    )
+                )
             for h in r.heals:
                 await self.emit(
                     TestHealed(

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qaforge.agents.base import BaseAgent
+from qaforge.agents.base import AgentError, BaseAgent
 from qaforge.agents.llm_access import llm_client, prompt_for
 from qaforge.contracts.envelope import Task, TaskResult
 from qaforge.contracts.events import FindingReported
@@ -101,13 +101,19 @@ class ReportingAgent(BaseAgent):
         advice, not the report."""
         if results is None:
             return [], LLMUse()
-        prompt = prompt_for(self, "triage-failure")
         notes: list[TriageNote] = []
-        async with llm_client(self, "--triage", req.llm_budget) as client:
-            try:
-                notes = await triage(client, prompt, results, suite, scenarios)
-            except LLMUnavailable as exc:
-                log.warning("no triage: %s", exc)
+        try:
+            prompt = prompt_for(self, "triage-failure")
+            async with llm_client(self, "--triage", req.llm_budget) as client:
+                try:
+                    notes = await triage(client, prompt, results, suite, scenarios)
+                except LLMUnavailable as exc:
+                    log.warning("no triage: %s", exc)
+        except AgentError as exc:
+            # Advice is a nicety: a worker without the model (or a broken prompt file) still
+            # writes the report.
+            log.warning("no triage: %s", exc)
+            return [], LLMUse()
         u = client.usage
         use = LLMUse(calls=u.calls, tokens=u.tokens, cache_hits=u.cache_hits, seconds=u.seconds)
         return notes, use

@@ -102,12 +102,12 @@ class RequirementsAgent(BaseAgent):
             # A goal with no way to reach it is a finding of the run, not a silent drop; one
             # the budget left unplanned is not about the app (goals.json says so).
             missed = [o for o in outcomes if not o.scenarios and not o.skipped]
-            if missed:
-                model.findings += [
-                    Finding(kind="goal-not-reached", where=o.goal, detail=_why_missed(o))
-                    for o in missed
-                ]
-                model.save(model_path)
+            # A task done again (redelivered, resumed) replaces its findings, never adds twice.
+            model.findings = [f for f in model.findings if f.kind != "goal-not-reached"] + [
+                Finding(kind="goal-not-reached", where=o.goal, detail=_why_missed(o))
+                for o in missed
+            ]
+            model.save(model_path)
         planned = [sc for o in outcomes for sc in o.scenarios]
         scenarios = derive_scenarios(model, accessibility=req.accessibility, planned=planned)
         if req.readable:
@@ -145,14 +145,15 @@ class RequirementsAgent(BaseAgent):
 
     async def _reword(self, req: RequireRequest, scenarios: list[Scenario], spent: int) -> LLMUse:
         """Reword the scenarios with the model; returns what it cost."""
-        prompt = prompt_for(self, "readable-requirements")
         budget = None if req.llm_budget is None else max(0, req.llm_budget - spent)
-        async with llm_client(self, "--readable", budget) as client:
-            try:
+        try:
+            prompt = prompt_for(self, "readable-requirements")
+            async with llm_client(self, "--readable", budget) as client:
                 done = await reword(client, prompt, scenarios)
-            except LLMUnavailable as exc:
-                log.warning("the scenarios keep their generated wording: %s", exc)
-                return _use(client.usage)
+        except (AgentError, LLMUnavailable) as exc:
+            # Wording is a nicety: the scenarios stand as generated.
+            log.warning("the scenarios keep their generated wording: %s", exc)
+            return LLMUse()
         log.info(
             "%d of %d scenarios reworded (%d tokens)", done, len(scenarios), client.usage.tokens
         )

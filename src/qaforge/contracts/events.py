@@ -80,7 +80,8 @@ class TestsPassFinished(_Event):
 
 
 class TestFinished(_Event):
-    """A test's outcome once every pass and retry is in, with its failure class."""
+    """A test's outcome once every pass and retry is in, with its failure class; told again
+    when a heal changed it (the last one told is the test's outcome)."""
 
     __test__ = False  # not a pytest test class, whatever its name
     kind: Literal["test-finished"] = "test-finished"
@@ -142,9 +143,29 @@ RunEvent = (
     | RunFailed
 )
 Event = Annotated[RunEvent, Field(discriminator="kind")]
+# What an agent may tell about its task; the run's own course (started, stages, finished,
+# failed) is the orchestrator's to tell.
+AGENT_EVENTS: tuple[type[_Event], ...] = (
+    CrawlProgressed,
+    TestsPassFinished,
+    TestFinished,
+    TestHealed,
+    FindingReported,
+)
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 # Where an agent's events go: the orchestrator that asked for the task, over the bus.
 EventSink = Callable[[RunEvent], Awaitable[None]]
+
+
+def agent_event(data: object) -> RunEvent | None:
+    """The event an agent sent (JSON), or None when it is malformed or one only the
+    orchestrator may tell (a run started, a stage, a run finished or failed)."""
+    try:
+        event = EVENT_ADAPTER.validate_python(data)
+    except ValueError:  # pydantic's ValidationError
+        return None
+    return event if isinstance(event, AGENT_EVENTS) else None
+
 
 E = TypeVar("E", bound=_Event)
 Subscriber = Callable[[E], Awaitable[None] | None]

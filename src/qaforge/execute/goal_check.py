@@ -42,8 +42,7 @@ async def verify_goals(
             if case is not None and case.outcome == "passed":
                 kept.append(sc)
             else:
-                why = (
-                    case.message.strip().splitlines()[0] if case and case.message else "did not run"
-                )
+                lines = case.message.strip().splitlines() if case is not None else []
+                why = lines[0] if lines else ("failed" if case is not None else "did not run")
                 outcome.failed[sc.id] = f"{sc.title}: {why}"[:300]
         outcome.scenarios = kept

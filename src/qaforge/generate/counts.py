@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from qaforge.crawl.stability import count_of
+from qaforge.models import State
 
 
 def at_least(n: int) -> str:
@@ -53,16 +54,20 @@ def count_pattern(text: str) -> str | None:
     return rf"^\W*{at_least(n)}\s+{nouns}\W*$"
 
 
-def any_count_pattern(text: str) -> str | None:
-    """The anchored pattern for `text` with any count ("30 products" → "31 products", "1,204
-    products"); None when `text` states no count."""
-    found = count_of(text)
-    if found is None:
-        return None
-    words = found[1].split()
-    last = "(?:" + "|".join(re.escape(w) for w in noun_forms(words[-1])) + ")"
-    nouns = r"\s+".join([*(re.escape(w) for w in words[:-1]), last])
-    return rf"^\W*\d[\d,]*\s+{nouns}\W*$"
+# A list this long may be one page of a longer one (the common page sizes).
+_PAGE_SIZES = frozenset({10, 20, 25, 50, 100})
+_NEXT = re.compile(r"^\W*(next|next page|older|more|show more|load more|›|»|>)\W*$", re.I)
+
+
+def pages_its_list(state: State) -> bool:
+    """Whether `state`'s list may be a page of a longer one: a next-page control, or exactly
+    a common page size of rows."""
+    if state.row_count in _PAGE_SIZES:
+        return True
+    return any(
+        _NEXT.match(e.name or e.text or "") or e.attributes.get("rel") == "next"
+        for e in state.elements
+    )
 
 
 def states_rows(text: str, rows: int) -> bool:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from qaforge.crawl.formdata import TEST_PASSWORD
-from qaforge.generate.counts import any_count_pattern, count_pattern, count_phrase
+from qaforge.generate.counts import count_pattern, count_phrase
 from qaforge.generate.literals import py_docstring, py_str
 from qaforge.generate.locators import LocatorChooser
 from qaforge.generate.strategy import Strategy
@@ -215,10 +215,13 @@ class PythonEmitter:
                     f"expect(page.get_by_text(re.compile({py_str(pattern)})).first)"
                     ".to_be_visible()",
                 ]
-            case StepKind.EXPECT_COUNT_ROWS if pattern := any_count_pattern(step.text or ""):
+            case StepKind.EXPECT_COUNT_ROWS if pattern := count_pattern(step.text or ""):
+                # The count as the counts oracle finds it (the crawl's number or more: not a
+                # placeholder "0 products" while loading), then read against the rows.
                 return [
                     "# The page states as many as it lists (both grow with data added).",
-                    f"stated = page.get_by_text(re.compile({py_str(pattern)})).first",
+                    f"stated = page.get_by_text(re.compile({py_str(pattern)})).filter("
+                    "visible=True).first",
                     "expect(stated).to_be_visible()",
                     'stated_count = int(re.sub(r"\\D", "", stated.inner_text()))',
                     "expect(page.locator(DATA_ROWS)).to_have_count(stated_count)",

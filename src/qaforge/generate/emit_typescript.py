@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from qaforge.crawl.browser import VIEWPORT
-from qaforge.generate.counts import any_count_pattern, count_pattern, count_phrase
+from qaforge.generate.counts import count_pattern, count_phrase
 from qaforge.generate.emit_python import _DATA, DATA_ROWS, limit_assertions, uses_rows
 from qaforge.generate.literals import ts_comment, ts_str
 from qaforge.generate.locators import LocatorChooser
@@ -108,10 +108,11 @@ class TypeScriptEmitter:
                     f"await expect(page.getByText(new RegExp({ts_str(pattern)})).first())"
                     ".toBeVisible();",
                 ]
-            case StepKind.EXPECT_COUNT_ROWS if pattern := any_count_pattern(step.text or ""):
+            case StepKind.EXPECT_COUNT_ROWS if pattern := count_pattern(step.text or ""):
                 return [
                     "// The page states as many as it lists (both grow with data added).",
-                    f"const stated = page.getByText(new RegExp({ts_str(pattern)})).first();",
+                    f"const stated = page.getByText(new RegExp({ts_str(pattern)}))"
+                    ".filter({ visible: true }).first();",
                     "await expect(stated).toBeVisible();",
                     "await expect(page.locator(DATA_ROWS)).toHaveCount("
                     'Number((await stated.innerText()).replace(/\\D/g, "")));',

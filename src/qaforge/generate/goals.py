@@ -17,10 +17,10 @@ from qaforge.contracts.answers import (
     GoalPlan,
     PlannedScenario,
 )
-from qaforge.generate.scenarios import Requirements
+from qaforge.generate.scenarios import Requirements, template_regex
 from qaforge.llm.client import LLMClient
 from qaforge.llm.prompts import Prompt
-from qaforge.models import AppModel, Scenario, ScenarioKind, State, Step, StepKind
+from qaforge.models import AppModel, Scenario, ScenarioKind, State, Step, StepKind, stable_id
 
 GOAL_KIND = ScenarioKind.GOAL.value
 
@@ -133,12 +133,11 @@ def to_scenario(sc: PlannedScenario, goal: str, model: AppModel, req: Requiremen
         if ex.kind == "state":
             target = model.state(ex.value)
             assert target is not None
-            steps.append(
-                Step(kind=StepKind.EXPECT_URL, url=target.url_template, state_id=target.id)
-            )
+            regex = template_regex(target.url_template, req.identifying_keys(target.url_template))
+            steps.append(Step(kind=StepKind.EXPECT_URL, url=regex, state_id=target.id))
         else:
             steps.append(Step(kind=StepKind.EXPECT_TEXT, text=ex.value.strip()))
-    return req.scenario(
+    scenario = req.scenario(
         GOAL_KIND,
         sc.title,
         f"the goal: {goal}",
@@ -151,6 +150,10 @@ def to_scenario(sc: PlannedScenario, goal: str, model: AppModel, req: Requiremen
         model.target.auth.kind == "form",
         tags=["goal"],
     )
+    # Two plans with one title over the same pages are still two scenarios when their steps
+    # differ (and one when they do not).
+    scenario.id = stable_id(GOAL_KIND, goal, sc.model_dump(mode="json"))
+    return scenario
 
 
 class GoalOutcome(BaseModel):
@@ -179,7 +182,11 @@ async def plan_goal(client: LLMClient, prompt: Prompt, model: AppModel, goal: st
     assert isinstance(plan, GoalPlan)
     kept, rejected = check_plan(plan, model)
     req = Requirements(model)
-    scenarios = [to_scenario(sc, goal, model, req) for sc in kept]
+    unique: dict[str, Scenario] = {}
+    for sc in kept:
+        scenario = to_scenario(sc, goal, model, req)
+        unique.setdefault(scenario.id, scenario)
+    scenarios = list(unique.values())
     unreachable = plan.unreachable.strip()
     if not scenarios and not unreachable:
         unreachable = "the planner proposed nothing the app model has" + (
@@ -194,13 +201,15 @@ async def plan_goal(client: LLMClient, prompt: Prompt, model: AppModel, goal: st
     )
 
 
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?P<text>.+)$")
+# A top-level list item; an indented one is a detail of the story above it (its acceptance
+# criteria), not a story of its own.
+_BULLET = re.compile(r"^ {0,1}(?:[-*+]|\d+[.)])\s+(?P<text>.+)$")
 MAX_GOALS = 20
 
 
 def goals_from_stories(text: str) -> list[str]:
-    """The goals of a user-stories file: each list item, or each "As a ..." line; a file
-    with neither gives one goal per paragraph. Headings are context, not goals."""
+    """The goals of a user-stories file: each top-level list item, or each "As a ..." line; a
+    file with neither gives one goal per paragraph. Headings are context, not goals."""
     lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
     found = [m["text"].strip() for ln in lines if (m := _BULLET.match(ln))]
     found += [
@@ -215,4 +224,4 @@ def goals_from_stories(text: str) -> list[str]:
     for goal in found:
         if goal not in seen:
             seen.append(goal)
-    return seen[:MAX_GOALS]
+    return seen

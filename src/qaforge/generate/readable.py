@@ -13,11 +13,12 @@ from qaforge.llm.prompts import Prompt
 from qaforge.models import Scenario
 
 BATCH = 20
-_QUOTED = re.compile(r"'([^']+)'")
+# repr() quotes a text with single quotes, or with double ones when it holds an apostrophe.
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 
 
 def _quoted(*texts: str) -> set[str]:
-    return {q for t in texts for q in _QUOTED.findall(t)}
+    return {a or b for t in texts for a, b in _QUOTED.findall(t)}
 
 
 async def reword(client: LLMClient, prompt: Prompt, scenarios: list[Scenario]) -> int:

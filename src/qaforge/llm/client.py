@@ -134,6 +134,11 @@ class LLMClient:
             max_retries=endpoint.max_retries,
         )
 
+    def _safe(self, text: str) -> str:
+        """`text` without the API key (an endpoint or proxy may echo what it was sent)."""
+        key = self.endpoint.api_key.get_secret_value() if self.endpoint.api_key else ""
+        return text.replace(key, "***") if key else text
+
     async def close(self) -> None:
         """Release the HTTP connections."""
         await self._sdk.close()
@@ -146,7 +151,10 @@ class LLMClient:
             models = sorted(m.id for m in page.data)
         except openai.APIError as exc:
             return EndpointCheck(
-                self.endpoint.shown, False, seconds=time.monotonic() - started, error=_why(exc)
+                self.endpoint.shown,
+                False,
+                seconds=time.monotonic() - started,
+                error=self._safe(_why(exc)),
             )
         wanted = {m: m in models for m in {self.endpoint.model, self.endpoint.small_model}}
         return EndpointCheck(self.endpoint.shown, True, models, wanted, time.monotonic() - started)
@@ -161,7 +169,7 @@ class LLMClient:
             {"role": "user", "content": rendered.user},
         ]
         model = self.endpoint.model_for(rendered.tier)
-        key = _cache_key(model, rendered, schema)
+        key = _cache_key(self.endpoint.url, model, rendered, schema)
         spent_before = self.usage.tokens
         if self.cache is not None and (cached := await self.cache.get(key)) is not None:
             value, _error = _validated(cached, schema)
@@ -232,16 +240,21 @@ class LLMClient:
             raise LLMUnavailable(f"the language model at {self.endpoint.shown}: {exc}") from exc
         except openai.APIError as exc:
             raise LLMUnavailable(
-                f"the language model at {self.endpoint.shown} failed: {_why(exc)}"
-            ) from exc
+                f"the language model at {self.endpoint.shown} failed: {self._safe(_why(exc))}"
+            ) from None  # the SDK's exception holds the request, key header and all
         finally:
             self.usage.calls += 1
             self.usage.seconds += time.monotonic() - started
+        choice = reply.choices[0] if reply.choices else None
+        text = (choice.message.content or "") if choice is not None else ""
         if reply.usage is not None:
             self.usage.tokens_in += reply.usage.prompt_tokens
             self.usage.tokens_out += reply.usage.completion_tokens
-        choice = reply.choices[0] if reply.choices else None
-        return (choice.message.content or "") if choice is not None else ""
+        else:  # an endpoint that does not say: about four characters a token, so the budget holds
+            sent = sum(len(str(m.get("content", ""))) for m in messages)
+            self.usage.tokens_in += sent // 4 + 1
+            self.usage.tokens_out += len(text) // 4 + 1
+        return text
 
 
 def _system(rendered: RenderedPrompt, schema: type[BaseModel]) -> str:
@@ -252,9 +265,10 @@ def _system(rendered: RenderedPrompt, schema: type[BaseModel]) -> str:
     ).strip()
 
 
-def _cache_key(model: str, rendered: RenderedPrompt, schema: type[BaseModel]) -> str:
-    """The same model, prompt variant, answer schema and messages: the same answer."""
-    parts = [model, rendered.variant, json.dumps(schema.model_json_schema(), sort_keys=True)]
+def _cache_key(url: str, model: str, rendered: RenderedPrompt, schema: type[BaseModel]) -> str:
+    """The same endpoint, model, prompt variant, answer schema and messages: the same answer
+    (a local server may serve other weights under the same model name)."""
+    parts = [url, model, rendered.variant, json.dumps(schema.model_json_schema(), sort_keys=True)]
     text = "\x00".join([*parts, rendered.system, rendered.user])
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -110,7 +110,8 @@ class Dispatcher:
     ) -> Message | None:
         """The reply; None when the awarded agent `watch` died. A task on the type's queue is
         waited for as long as some agent of the type lives (one of them holds it, or reclaims
-        it from a dead one); with none left for `agent_wait_s`, nobody ever will answer."""
+        it from a dead one); with none left for `agent_wait_s` plus the registry's staleness
+        period, nobody ever will answer."""
         orphaned_since: float | None = None
         try:
             while True:
@@ -125,7 +126,9 @@ class Dispatcher:
                     orphaned_since = None
                     continue
                 orphaned_since = orphaned_since or time.monotonic()
-                if time.monotonic() - orphaned_since >= self.agent_wait_s:
+                # A busy worker's heartbeat may lag: give it a whole staleness period more.
+                grace = self.agent_wait_s + self.registry.stale_after_s
+                if time.monotonic() - orphaned_since >= grace:
                     raise DispatchError(
                         f"no live agent is left to finish task {task.id} ({task.type!r}); it "
                         f"waits on the queue: start one with `qaforge worker --agent "

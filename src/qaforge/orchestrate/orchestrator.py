@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from pydantic import ValidationError
 
 from qaforge.agents.base import AgentError, BaseAgent
 from qaforge.agents.catalog import Catalog
@@ -30,11 +29,11 @@ from qaforge.bus.rpc import RpcClient
 from qaforge.config import Settings
 from qaforge.contracts.envelope import Task, TaskResult, new_id
 from qaforge.contracts.events import (
-    EVENT_ADAPTER,
     EventHub,
     RunFailed,
     RunFinished,
     RunStarted,
+    agent_event,
 )
 from qaforge.errors import UserError
 from qaforge.logs import RUN_ID
@@ -190,10 +189,9 @@ class Orchestrator:
 
     def _agent_event(self, msg: Message) -> None:
         """A run event an agent sent while working on one of this orchestrator's tasks."""
-        try:
-            event = EVENT_ADAPTER.validate_python(msg.payload.get("event"))
-        except ValidationError as exc:
-            log.warning("an event from %s was malformed: %s", msg.sender, exc.errors()[:1])
+        event = agent_event(msg.payload.get("event"))
+        if event is None:
+            log.warning("agent %s sent an event that is malformed or not its to tell", msg.sender)
             return
         self.events.emit_soon(event)
 

@@ -82,3 +82,20 @@ def test_events_travel_as_json_and_come_back_typed() -> None:
     event = StageFinished(run_id="r", stage="execute", seconds=12.5)
     back = EVENT_ADAPTER.validate_json(event.model_dump_json())
     assert isinstance(back, StageFinished) and back == event
+
+
+def test_an_agent_tells_only_what_happened_in_its_task() -> None:
+    from qaforge.contracts.events import RunFinished, TestFinished, agent_event
+    from qaforge.contracts.summary import RunSummary
+
+    told = TestFinished(run_id="r", test_id="t", outcome="passed").model_dump(mode="json")
+    assert isinstance(agent_event(told), TestFinished)
+    # The run's own course is the orchestrator's: a worker cannot end a run (or feed the
+    # learning loop a summary) by sending RunFinished.
+    finished = RunFinished(
+        run_id="r", exit_code=0, summary_path="x", summary=RunSummary(target="http://x/")
+    ).model_dump(mode="json")
+    assert agent_event(finished) is None
+    assert agent_event(StageStarted(run_id="r", stage="observe").model_dump(mode="json")) is None
+    assert agent_event({"kind": "test-finished"}) is None  # malformed
+    assert agent_event("nonsense") is None

@@ -4,6 +4,8 @@ locators."""
 
 from __future__ import annotations
 
+import textwrap
+
 from qaforge.contracts.answers import (
     ANSWERS,
     GoalPlan,
@@ -131,15 +133,20 @@ def test_the_view_shows_ids_and_only_controls_a_test_can_find() -> None:
 
 
 def test_user_stories_give_one_goal_per_item_or_as_a_line() -> None:
-    text = """# Shop
+    text = textwrap.dedent(
+        """\
+        # Shop
 
-    - A visitor can buy a lamp with a coupon
-    * A visitor can search the catalogue
-    1. An admin adds a product
+        - A visitor can buy a lamp with a coupon
+          - Given a lamp in the cart
+          - Then the total is lower
+        * A visitor can search the catalogue
+        1. An admin adds a product
 
-    As a visitor, I want to contact the shop so that I get an answer.
-    - A visitor can search the catalogue
-    """
+        As a visitor, I want to contact the shop so that I get an answer.
+        - A visitor can search the catalogue
+        """
+    )
     assert goals_from_stories(text) == [
         "A visitor can buy a lamp with a coupon",
         "A visitor can search the catalogue",
@@ -151,6 +158,8 @@ def test_user_stories_give_one_goal_per_item_or_as_a_line() -> None:
         "Pay by card with a coupon.",
     ]
     assert goals_from_stories("# only a heading\n") == []
+    # No silent cut: the command refuses more than it takes, with the count.
+    assert len(goals_from_stories("\n".join(f"- goal {i}" for i in range(25)))) == 25
 
 
 async def test_a_goal_is_planned_over_the_model_and_checked() -> None:
@@ -221,3 +230,35 @@ async def test_a_page_that_gives_orders_is_only_quoted_to_the_planner() -> None:
     assert [s.element_id for s in outcome.scenarios[0].steps if s.element_id] == [
         "add", "code", "apply"
     ]
+
+
+async def test_plans_with_one_title_but_other_steps_stay_two_scenarios() -> None:
+    model = _model()
+    click = PlannedStep(action="click", state_id="lamp", element_id="add")
+    fill = PlannedStep(action="fill", state_id="cart", element_id="code", value="SAVE10")
+    expect = [PlannedExpectation(kind="text", value="Your cart")]
+    plan = GoalPlan(scenarios=[
+        PlannedScenario(title="buy", steps=[click], expect=expect),
+        PlannedScenario(title="buy", steps=[click, fill], expect=expect),
+        PlannedScenario(title="buy", steps=[click], expect=expect),  # the first one again
+    ])
+    with FakeLLM(models=["m"]) as llm:
+        llm.answers.append(plan.model_dump_json())
+        client = LLMClient(LLMEndpoint(url=llm.url, model="m", small_model="m", max_retries=0))
+        outcome = await plan_goal(client, PromptLibrary(ANSWERS).get("plan-goal"), model, "buy")
+        await client.close()
+    assert len(outcome.scenarios) == 2
+    assert len({s.id for s in outcome.scenarios}) == 2
+
+
+def test_an_expected_page_with_parameters_is_checked_by_its_template() -> None:
+    import re
+
+    model = _model()
+    plan = _plan(PlannedStep(action="click", state_id="cart", element_id="apply"),
+                 expect=[PlannedExpectation(kind="state", value="lamp")])
+    kept, _ = check_plan(plan, model)
+    sc = to_scenario(kept[0], "see the lamp", model, Requirements(model))
+    [url] = [s.url for s in sc.steps if s.kind == StepKind.EXPECT_URL]
+    assert url is not None and re.search(url, "http://x/items/7")
+    assert not re.search(url, "http://x/items")

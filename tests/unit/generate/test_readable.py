@@ -45,3 +45,15 @@ async def test_rewordings_that_keep_the_quoted_texts_replace_the_generated_ones(
     assert [s.model_dump()["steps"] for s in (a, b, c)] == [s["steps"] for s in steps_before]
     sent = llm.completions()[0].body["messages"][1]["content"]
     assert json.loads(sent.split("```data\n", 1)[1].rsplit("\n```", 1)[0])[0]["id"] == "a"
+
+
+async def test_a_text_with_an_apostrophe_is_kept_too() -> None:
+    sc = _sc("a", 'I see "Don\'t have an account?"')
+    with FakeLLM(models=["m"]) as llm:
+        llm.answers.append(json.dumps({"items": [
+            {"id": "a", "given": "a visitor", "when": "they press 'Cart'", "then": "a prompt"},
+        ]}))
+        client = LLMClient(LLMEndpoint(url=llm.url, model="m", small_model="m", max_retries=0))
+        changed = await reword(client, PromptLibrary(ANSWERS).get("readable-requirements"), [sc])
+        await client.close()
+    assert changed == 0 and sc.then == 'I see "Don\'t have an account?"'

@@ -213,3 +213,20 @@ async def test_a_model_slower_than_the_timeout_is_unavailable_not_a_hang(
         with pytest.raises(LLMUnavailable, match="failed"):
             await client.ask(library.get("pick"), options=["a"])
         await client.close()
+
+
+async def test_an_error_that_echoes_the_key_is_told_without_it(library: PromptLibrary) -> None:
+    secret = "sk-echoed-0123456789"
+    with FakeLLM(models=["big", "small"], key=secret) as llm:
+        llm.failures.append(500)
+        endpoint = LLMEndpoint(url=llm.url, model="big", small_model="small", max_retries=0,
+                               api_key=SecretStr(secret))
+        client = LLMClient(endpoint)
+        with pytest.raises(LLMUnavailable) as caught:
+            await client.ask(library.get("pick"), options=["a"])
+        llm.failures.append(500)
+        found = await client.check()
+        await client.close()
+    assert "***" in str(caught.value) and secret not in str(caught.value)
+    assert caught.value.__cause__ is None  # the SDK's error (request, headers) is not chained
+    assert "***" in found.error and secret not in found.error

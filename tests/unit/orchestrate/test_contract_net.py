@@ -143,7 +143,7 @@ async def test_a_queued_task_whose_last_agent_is_gone_fails_and_says_what_to_do(
     rpc: RpcClient, db: Database, tmp_path: Path
 ) -> None:
     # Registered, fresh, but nobody reads the queue: the task waits there while it lives.
-    registry = AgentRegistry(db)
+    registry = AgentRegistry(db, stale_after_s=0.5)
     await registry.register("lone", "analysis", frozenset({"analyze"}), "inbox.lone")
     dispatcher = Dispatcher(
         rpc, registry, TaskStore(db), contract_net=False, agent_wait_s=0.5, check_s=0.1
