@@ -147,6 +147,11 @@ def verdict(failing: list[str], caught_by: dict[str, int]) -> str:
     )
 
 
+def _caught(pages: list[str]) -> str:
+    """The baseline's word for a fault, for the progress line (a killed run keeps it)."""
+    return f"caught ({len(pages)} pages)" if pages else "missed"
+
+
 def baseline_pages(url: str) -> list[str]:
     return [u for u, s in crawl_links(url, max_pages=60).pages if s < 400]
 
@@ -198,7 +203,7 @@ def bench_demo(
                 "effect": BUGS[bug],
             }
         )
-        progress(f"demo {bug}: {verdict(failing, caught_by)}")
+        progress(f"demo {bug}: {verdict(failing, caught_by)}; baseline {_caught(base)}")
     if settings is not None:
         record_mutation_score(settings, run_id, rows)
     return rows, {"app": "demo", "kept": len(passing), "healthy": reruns}
@@ -257,7 +262,7 @@ def bench_realapp(
                 "baseline": base,
             }
         )
-        progress(f"{name} {fault}: {verdict(failing, caught_by)}")
+        progress(f"{name} {fault}: {verdict(failing, caught_by)}; baseline {_caught(base)}")
     if settings is not None:
         record_mutation_score(settings, run_id, rows)
     return rows, {"app": name, "kept": len(passing), "healthy": reruns}
