@@ -19,7 +19,7 @@ from qaforge.contracts.tasks import (
 from qaforge.execute.engine import execute_suite, load_suite
 from qaforge.execute.healer import Healer
 from qaforge.execute.runner import PytestRun
-from qaforge.models import AppModel, FailureClass, RunResults, TestOutcome
+from qaforge.models import AppModel, FailureClass, RunResults, TestOutcome, TestResult
 
 
 @dataclass
@@ -71,16 +71,7 @@ class ExecutionAgent(BaseAgent):
         path = Path(req.out_dir) / "results.json"
         path.write_text(results.model_dump_json(indent=2), encoding="utf-8")
         for r in results.results:
-            await self.emit(
-                TestFinished(
-                    run_id=task.run_id,
-                    test_id=r.test_id,
-                    outcome=r.outcome.value,
-                    failure_class=r.failure_class.value if r.failure_class else None,
-                    message=r.message[:500],
-                    duration_s=r.duration_s,
-                )
-            )
+            await self.emit(_finished(task, r))
         return self.ok(task, ExecuteResponse(results_path=str(path)).model_dump())
 
     async def _heal(self, task: Task) -> TaskResult:
@@ -99,16 +90,7 @@ class ExecutionAgent(BaseAgent):
         for r in results.results:
             if r.heals and r.outcome != TestOutcome.FAILED:
                 # Its outcome changed after the execute stage told it: tell the new one.
-                await self.emit(
-                    TestFinished(
-                        run_id=task.run_id,
-                        test_id=r.test_id,
-                        outcome=r.outcome.value,
-                        failure_class=r.failure_class.value if r.failure_class else None,
-                        message=r.message[:500],
-                        duration_s=r.duration_s,
-                    )
-                )
+                await self.emit(_finished(task, r))
             for h in r.heals:
                 await self.emit(
                     TestHealed(
@@ -122,3 +104,15 @@ class ExecutionAgent(BaseAgent):
                 )
         resp = HealResponse(results_path=req.results_path, healed=healed, attempted=attempted)
         return self.ok(task, resp.model_dump())
+
+
+def _finished(task: Task, r: TestResult) -> TestFinished:
+    """The event telling `r`'s outcome as it stands."""
+    return TestFinished(
+        run_id=task.run_id,
+        test_id=r.test_id,
+        outcome=r.outcome.value,
+        failure_class=r.failure_class.value if r.failure_class else None,
+        message=r.message[:500],
+        duration_s=r.duration_s,
+    )

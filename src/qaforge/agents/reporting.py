@@ -115,5 +115,4 @@ class ReportingAgent(BaseAgent):
             log.warning("no triage: %s", exc)
             return [], LLMUse()
         u = client.usage
-        use = LLMUse(calls=u.calls, tokens=u.tokens, cache_hits=u.cache_hits, seconds=u.seconds)
-        return notes, use
+        return notes, LLMUse.of(u.calls, u.tokens, u.cache_hits, u.seconds)

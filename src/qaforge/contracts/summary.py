@@ -170,6 +170,11 @@ class LLMUse(_Figures):
     cache_hits: int = 0
     seconds: float = 0.0
 
+    @classmethod
+    def of(cls, calls: int, tokens: int, cache_hits: int, seconds: float) -> LLMUse:
+        """From a client's counters."""
+        return cls(calls=calls, tokens=tokens, cache_hits=cache_hits, seconds=round(seconds, 3))
+
     def plus(self, other: LLMUse) -> LLMUse:
         """Both together."""
         return LLMUse(
