@@ -60,12 +60,19 @@ def _root(
         envvar="QAFORGE_LOG_LEVEL",
         help="DEBUG, INFO, WARNING or ERROR: what qaforge logs on stderr (with the run id)",
     ),
+    log_format: str = typer.Option(
+        "text",
+        "--log-format",
+        envvar="QAFORGE_LOG_FORMAT",
+        help="text, or json: one JSON object per line with run id and trace id",
+    ),
 ) -> None:
     """qaforge: explore a web app, write Playwright tests for it, run, heal and report them."""
     try:
-        configure_logging(log_level)
+        configure_logging(log_level, fmt=log_format)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--log-level") from None
+        hint = "--log-format" if "format" in str(exc) else "--log-level"
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
 
 
 register_all(app)

@@ -5,6 +5,7 @@ screen. Modules only call `logging.getLogger(__name__)`."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from contextvars import ContextVar
@@ -15,7 +16,10 @@ from typing import TextIO
 # The run the current task works for; the orchestrator and each agent set it, and asyncio
 # tasks started from there inherit it.
 RUN_ID: ContextVar[str] = ContextVar("qaforge_run_id", default="-")
+# The request the current task serves (`qaforge serve`: from `traceparent`, else made up).
+TRACE_ID: ContextVar[str] = ContextVar("qaforge_trace_id", default="-")
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(run_id)s] %(message)s"
+FILE_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(run_id)s %(trace_id)s] %(message)s"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _LOGGER = "qaforge"
 
@@ -23,7 +27,28 @@ _LOGGER = "qaforge"
 class _RunId(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.run_id = RUN_ID.get()
+        record.trace_id = TRACE_ID.get()
         return True
+
+
+class _JsonLine(logging.Formatter):
+    """A record as one JSON object (`--log-format json`), for a log shipper: time, level,
+    logger, run id, trace id, message, and an exception's type and text (never a traceback
+    on the console)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "run_id": getattr(record, "run_id", "-"),
+            "trace_id": getattr(record, "trace_id", "-"),
+            "message": record.getMessage(),
+        }
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            data["error"] = f"{type(exc).__name__}: {exc}"
+        return json.dumps(data, default=str)
 
 
 class _Console(logging.StreamHandler[TextIO]):
@@ -66,16 +91,20 @@ class _OneLine(logging.Formatter):
         return text
 
 
-def configure_logging(level: str = "WARNING", stream: TextIO | None = None) -> None:
-    """Send qaforge's records at `level` and above to `stream` (stderr), one line each.
-    Calling it again replaces the handler it installed instead of adding another."""
+def configure_logging(
+    level: str = "WARNING", stream: TextIO | None = None, fmt: str = "text"
+) -> None:
+    """Send qaforge's records at `level` and above to `stream` (stderr), one line each (text,
+    or JSON objects). Calling it again replaces the handler it installed."""
     name = level.upper()
     if name not in LEVELS:
         raise ValueError(f"log level {level!r}: use one of {', '.join(LEVELS)}")
+    if fmt not in ("text", "json"):
+        raise ValueError(f"log format {fmt!r}: use text or json")
     logger = logging.getLogger(_LOGGER)
     _remove(logger, _Console)
     handler = _Console(stream)
-    handler.setFormatter(_OneLine())
+    handler.setFormatter(_JsonLine() if fmt == "json" else _OneLine())
     handler.addFilter(_RunId())
     logger.addHandler(handler)
     logger.setLevel(name)
@@ -96,7 +125,7 @@ def log_to_file(path: Path) -> None:
         _console_formatter(logger, None)
         return
     handler = _File(path, delay=True)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(logging.Formatter(FILE_FORMAT))
     handler.addFilter(_RunId())
     logger.addHandler(handler)
     _console_formatter(logger, path)

@@ -101,3 +101,26 @@ def test_the_cli_takes_the_level_and_the_log_file_follows_the_home(
     assert r.exit_code == 0, r.output
     logging.getLogger("qaforge.x").warning("after the command")
     assert "after the command" in (tmp_path / "home" / "logs" / "qaforge.log").read_text()
+
+
+def test_json_lines_carry_run_id_trace_id_and_an_errors_type_but_no_traceback() -> None:
+    import json
+
+    from qaforge.logs import TRACE_ID
+
+    out = io.StringIO()
+    configure_logging("INFO", out, fmt="json")
+    log = logging.getLogger("qaforge.service.app")
+    RUN_ID.set("run-j")
+    TRACE_ID.set("0af7651916cd43dd8448eb211c80319c")
+    log.info("started %s", "x\nsecond line")
+    try:
+        raise ValueError("bad thing")
+    except ValueError:
+        log.exception("failed")
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["run_id"] == "run-j" and first["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert first["level"] == "INFO" and first["message"] == "started x\nsecond line"
+    assert second["error"] == "ValueError: bad thing" and "Traceback" not in out.getvalue()
+    with pytest.raises(ValueError, match="log format"):
+        configure_logging("INFO", out, fmt="xml")

@@ -17,6 +17,7 @@ _MODULES = [
     "qaforge.commands.db",
     "qaforge.commands.learning",
     "qaforge.commands.llm",
+    "qaforge.commands.serve",
 ]
 
 

@@ -7,6 +7,7 @@ import importlib
 from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
+import qaforge.store.service_tables
 import qaforge.store.tables  # noqa: F401  (registers the working-memory tables)
 from qaforge.store.base import Base
 
