@@ -65,6 +65,7 @@ class ExecutionAgent(BaseAgent):
                 workers=req.workers,
                 test_timeout_s=req.test_timeout_s,
                 on_pass=pass_ended,
+                login=req.auth,
             )
         except RuntimeError as exc:
             raise AgentError(str(exc)) from exc

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from qaforge.contracts.summary import GoalFigures, LLMUse, StrategyInfo
-from qaforge.models import Target
+from qaforge.models import Auth, Target
 
 # Task types (capabilities).
 OBSERVE = "observe"
@@ -132,6 +132,8 @@ class ExecuteRequest(BaseModel):
     runs: int = 2
     workers: int = 2
     test_timeout_s: float = 60.0
+    # The app's login, as references: the suite is given the values they name.
+    auth: Auth = Field(default_factory=Auth)
 
 
 class ExecuteResponse(BaseModel):

@@ -50,11 +50,17 @@ class LoginFailed(UserError):
 
 
 def resolve_ref(ref: str | None) -> str | None:
-    """`env:NAME` → the variable's value; anything else is returned as is."""
+    """`env:NAME` → the variable's value; `file:PATH` → the file's text without its final
+    newline (a mounted secret; None when unreadable); anything else is returned as is."""
     if ref is None:
         return None
     if ref.startswith("env:"):
         return os.environ.get(ref[4:])
+    if ref.startswith("file:"):
+        try:
+            return Path(ref[5:]).read_text().rstrip("\r\n")
+        except OSError:
+            return None
     return ref
 
 

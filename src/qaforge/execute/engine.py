@@ -15,7 +15,7 @@ from qaforge.execute.classify import classify
 from qaforge.execute.recheck import Recheck, recheck_selection
 from qaforge.execute.runner import CaseResult, PytestRun, run_pytest
 from qaforge.generate.conftest_py import CONFIG_MARKER
-from qaforge.models import GeneratedTest, RunResults, TestOutcome, TestResult, TestSuite
+from qaforge.models import Auth, GeneratedTest, RunResults, TestOutcome, TestResult, TestSuite
 
 _FAILING = frozenset({"failed", "error", "missing"})
 
@@ -171,6 +171,7 @@ async def execute_suite(
     test_timeout_s: float = 60.0,
     recheck_salt: str | None = None,
     on_pass: PassListener | None = None,
+    login: Auth | None = None,
 ) -> RunResults:
     """Run the suite, then `runs - 1` more passes of the tests `recheck_selection` picks
     (`recheck_salt` fixes its draw); retry the tests whose outcome differed; quarantine the ones
@@ -217,6 +218,7 @@ async def execute_suite(
                         workers,
                         test_timeout_s,
                         artifacts=i == passes - 1,
+                        login=login,
                     ),
                 )
             )
@@ -252,6 +254,7 @@ async def execute_suite(
                         [select[t] for t in retried],
                         workers,
                         test_timeout_s,
+                        login=login,
                     ),
                 )
             )

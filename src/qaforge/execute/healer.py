@@ -261,6 +261,7 @@ class Healer:
                 run_index=90,
                 select=[res.test_id],
                 workers=1,
+                login=self.model.target.auth,
             )
             case = rerun.cases.get(res.test_id)
             if case is not None and case.outcome == "passed":

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qaforge.config import Settings
+from qaforge.crawl.auth import resolve_ref
 from qaforge.execute.junit import JunitError, read_junit
+from qaforge.models import Auth
 
 
 @dataclass
@@ -69,6 +71,7 @@ async def run_pytest(
     workers: int = 2,
     test_timeout_s: float = 60.0,
     artifacts: bool = True,
+    login: Auth | None = None,
 ) -> PytestRun:
     """Run the suite (or the `select`ed test ids) once; JUnit and traces go under `out_dir`.
 
@@ -99,6 +102,12 @@ async def run_pytest(
     if n > 1:
         args += ["-n", str(n)]
     env = suite_environment(os.environ)
+    if login is not None:
+        # The run's own credentials (a service drives runs of several apps in one process):
+        # resolved here, handed to the suite in the two variables it reads.
+        user, password = resolve_ref(login.username_ref), resolve_ref(login.password_ref)
+        if user and password:
+            env["QAFORGE_USERNAME"], env["QAFORGE_PASSWORD"] = user, password
     env["QAFORGE_BASE_URL"] = base_url
     env["QAFORGE_EVENTS"] = str(events)
     chromium = settings.chromium_path()

@@ -231,6 +231,7 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             out_dir=str(out),
             runs=req.runs,
             workers=req.workers,
+            auth=req.observe.target.auth,
         ).model_dump(mode="json")
         res = await ctx.task("execute", EXECUTE, payload)
         return {

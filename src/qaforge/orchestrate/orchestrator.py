@@ -483,8 +483,12 @@ async def resume_graph(
 
 
 def missing_credentials(request: RunRequest) -> list[str]:
-    """Environment variables the run's credential references name that are not set."""
+    """Environment variables (and secret files) the run's credential references name that
+    are not set (not readable)."""
     auth = request.observe.target.auth
     refs = [auth.username_ref, auth.password_ref, auth.http_credentials_ref]
-    names = [r[4:] for r in refs if r and r.startswith("env:")]
-    return [n for n in dict.fromkeys(names) if not os.environ.get(n)]
+    missing = [r[4:] for r in refs if r and r.startswith("env:") and not os.environ.get(r[4:])]
+    missing += [
+        r[5:] for r in refs if r and r.startswith("file:") and not os.access(r[5:], os.R_OK)
+    ]
+    return list(dict.fromkeys(missing))

@@ -92,14 +92,18 @@ def world(tmp_path_factory: pytest.TempPathFactory, demo_app: DemoApp) -> Iterat
         projects: dict[str, int] = {}
         for tenant in (OWN, OTHER):
             with server.client(keys[(tenant, Role.MAINTAINER)]) as c:
+                # It logs in with references to the server's environment.
                 r = c.post(
                     "/api/v2/projects",
                     json={
                         "name": "shop",
                         "base_url": demo_app.url + "/",
+                        "login_url": demo_app.url + "/login",
+                        "username_ref": "env:SHOP_USER",
+                        "password_ref": "env:SHOP_PASSWORD",
                         "max_states": 8,
                         "time_budget_s": 40,
-                        "max_tests": 5,
+                        "max_tests": 6,
                     },
                 )
                 assert r.status_code == 201, r.text

@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[3]
 def server_env(home: Path, **extra: str) -> dict[str, str]:
     e = dict(os.environ)
     e.update({"QAFORGE_HOME": str(home), "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
-    e.pop("QAFORGE_DATABASE_URL", None)
+    # The server's runs log in with their projects' references, never with these.
+    for name in ("QAFORGE_DATABASE_URL", "QAFORGE_USERNAME", "QAFORGE_PASSWORD"):
+        e.pop(name, None)
     e.update(extra)
     return e
 

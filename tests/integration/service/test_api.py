@@ -128,6 +128,11 @@ def test_a_finished_run_shows_its_figures_and_serves_its_files(world: World) -> 
         assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
         summary = c.get(f"/api/v2/runs/{world.run[OWN]}/artifacts/summary.json").json()
         assert summary["run_id"] == world.run[OWN]
+        # It logged in with the project's references (the server has no QAFORGE_USERNAME),
+        # and its tests, run with those credentials, pass on the healthy shop.
+        model = c.get(f"/api/v2/runs/{world.run[OWN]}/artifacts/model.json").json()
+        assert any(s.get("requires_login") for s in model["states"])
+        assert summary["pass_rate"] == 1.0, summary["tests"]
         z = c.get(f"/api/v2/runs/{world.run[OWN]}/artifacts/suite.zip")
         assert z.headers["content-type"] == "application/zip"
         names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
