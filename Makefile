@@ -29,10 +29,12 @@ typecheck: install
 	$(PY) -m mypy src
 
 # The wheel venv is prepared here (a failure stops make test), and the test uses that one.
-# One pytest process: the browser tests are CPU-bound, and two xdist workers (each running
-# generated suites on two workers of their own) on two cores were slower, not faster.
+# Two xdist workers: the suite waits on browsers, servers and subprocesses more than it
+# computes (one process kept two cores 60-70 % idle); the tests sharing an expensive session
+# fixture stay on one worker (tests/conftest.py), so nothing is crawled twice.
 pytest: install services
-	venv=$$(scripts/wheel-venv.sh) && QAFORGE_WHEEL_VENV="$$venv" $(PY) -m pytest -q -ra --durations=25
+	venv=$$(scripts/wheel-venv.sh) && QAFORGE_WHEEL_VENV="$$venv" $(PY) -m pytest -q -ra \
+	  --durations=25 -n 2 --dist loadgroup
 
 test: install services lint typecheck pytest
 
