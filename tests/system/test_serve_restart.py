@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from qaforge.demoapp.launcher import DemoApp
-from qaforge.service.security import Role
-from tests.integration.service.server import Server, make_keys, wait_for
+from qaforge.serve.security import Role
+from tests.integration.serve.server import Server, make_keys, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

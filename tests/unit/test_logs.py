@@ -110,7 +110,7 @@ def test_json_lines_carry_run_id_trace_id_and_an_errors_type_but_no_traceback() 
 
     out = io.StringIO()
     configure_logging("INFO", out, fmt="json")
-    log = logging.getLogger("qaforge.service.app")
+    log = logging.getLogger("qaforge.serve.app")
     RUN_ID.set("run-j")
     TRACE_ID.set("0af7651916cd43dd8448eb211c80319c")
     log.info("started %s", "x\nsecond line")

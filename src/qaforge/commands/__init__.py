@@ -18,6 +18,8 @@ _MODULES = [
     "qaforge.commands.learning",
     "qaforge.commands.llm",
     "qaforge.commands.serve",
+    "qaforge.commands.ci",
+    "qaforge.commands.mcp",
 ]
 
 

@@ -43,8 +43,8 @@ def serve(
     /health, /ready, /metrics. Runs go through the same graph, database and bus as the CLI."""
     import uvicorn
 
-    from qaforge.service.app import create_app
-    from qaforge.service.context import ServeOptions
+    from qaforge.serve.app import create_app
+    from qaforge.serve.context import ServeOptions
 
     settings = settings_or_exit(config)
     if bus:
@@ -83,7 +83,7 @@ def _db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
 
 
 def _role(value: str) -> object:
-    from qaforge.service.security import Role
+    from qaforge.serve.security import Role
 
     try:
         return Role(value)
@@ -106,9 +106,9 @@ def create_user(
     """Create a dashboard user (the password is read from the environment or a prompt)."""
     import os
 
-    from qaforge.service.accounts import create_user as make_user
-    from qaforge.service.accounts import ensure_tenant
-    from qaforge.service.security import Passwords, Role
+    from qaforge.serve.accounts import create_user as make_user
+    from qaforge.serve.accounts import ensure_tenant
+    from qaforge.serve.security import Passwords, Role
 
     settings = settings_or_exit(config)
     r = _role(role)
@@ -139,9 +139,9 @@ def create_key(
     """Create an API key and print it alone on stdout (it is shown this once)."""
     from datetime import timedelta
 
-    from qaforge.service.accounts import create_key as make_key
-    from qaforge.service.accounts import ensure_tenant
-    from qaforge.service.security import Role
+    from qaforge.serve.accounts import create_key as make_key
+    from qaforge.serve.accounts import ensure_tenant
+    from qaforge.serve.security import Role
     from qaforge.store.database import Database
 
     settings = settings_or_exit(config)
@@ -164,9 +164,9 @@ def revoke_key(
     config: Path | None = typer.Option(None, "--config"),
 ) -> None:
     """Revoke an API key."""
-    from qaforge.service.accounts import AccountError
-    from qaforge.service.accounts import revoke_key as revoke
-    from qaforge.service.security import split_key
+    from qaforge.serve.accounts import AccountError
+    from qaforge.serve.accounts import revoke_key as revoke
+    from qaforge.serve.security import split_key
     from qaforge.store.database import Database
 
     settings = settings_or_exit(config)
@@ -190,7 +190,7 @@ def allow_hosts(
     config: Path | None = typer.Option(None, "--config"),
 ) -> None:
     """Set the hosts a tenant's projects may target (replaces the list)."""
-    from qaforge.service.accounts import ensure_tenant, set_allow_hosts
+    from qaforge.serve.accounts import ensure_tenant, set_allow_hosts
     from qaforge.store.database import Database
 
     settings = settings_or_exit(config)
@@ -209,9 +209,9 @@ def set_role(
     config: Path | None = typer.Option(None, "--config"),
 ) -> None:
     """Change a user's role."""
-    from qaforge.service.accounts import AccountError
-    from qaforge.service.accounts import set_role as change
-    from qaforge.service.security import Role
+    from qaforge.serve.accounts import AccountError
+    from qaforge.serve.accounts import set_role as change
+    from qaforge.serve.security import Role
     from qaforge.store.database import Database
 
     settings = settings_or_exit(config)

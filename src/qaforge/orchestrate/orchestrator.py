@@ -375,14 +375,8 @@ class Orchestrator:
                         await watcher
             break
         outcome = finish_summary(run_id, dict(final))
-        await self.events.emit(
-            RunFinished(
-                run_id=run_id,
-                exit_code=outcome.exit_code,
-                summary_path=outcome.summary_path,
-                summary=outcome.summary,
-            )
-        )
+        # The record first: whoever hears that the run finished (a live stream's client)
+        # finds it COMPLETED when it looks.
         await self.runs.transition(
             run_id,
             RunState.COMPLETED,
@@ -391,6 +385,14 @@ class Orchestrator:
             exit_code=outcome.exit_code,
             summary_path=outcome.summary_path,
             stage="done",
+        )
+        await self.events.emit(
+            RunFinished(
+                run_id=run_id,
+                exit_code=outcome.exit_code,
+                summary_path=outcome.summary_path,
+                summary=outcome.summary,
+            )
         )
         return outcome
 

@@ -80,3 +80,27 @@ def durations_chart(durations: dict[str, float]) -> str:
     ax.set_xlabel("seconds")
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
+
+
+def trend_chart(labels: list[str], series: dict[str, list[float | None]]) -> str:
+    """Lines of figures over runs (fractions 0-1; None: not measured in that run). Built on a
+    `Figure` of its own, not pyplot's global one: a server draws it off the event loop."""
+    fig = Figure(figsize=(7.5, 2.6))
+    ax = fig.add_subplot()
+    xs = list(range(len(labels)))
+    colours = ["#16a34a", "#2563eb", "#a855f7", "#f59e0b"]
+    for (name, values), colour in zip(series.items(), colours, strict=False):
+        points = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
+        if points:
+            ax.plot(
+                [p[0] for p in points], [p[1] for p in points], marker="o", label=name, color=colour
+            )
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=7)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.legend(fontsize=8, loc="lower left", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    text = buf.getvalue()
+    return text[text.index("<svg") :]

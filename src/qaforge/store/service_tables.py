@@ -84,3 +84,16 @@ class ProjectRunRow(Base):
     tenant_id: Mapped[int] = mapped_column(Integer, index=True)
     started_by: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(_TS, default=utcnow)
+
+
+class WebhookDeliveryRow(Base):
+    """A webhook delivery already handled: the same id again is a replay, refused."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), default="github")
+    event: Mapped[str] = mapped_column(String(64), default="")
+    project_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    run_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    received_at: Mapped[datetime] = mapped_column(_TS, default=utcnow)

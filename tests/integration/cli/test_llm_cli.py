@@ -12,7 +12,9 @@ from tests.fixtures.fake_llm import FakeLLM
 from tests.integration.cli.conftest import Run, one_error
 
 
-def test_check_without_an_endpoint_says_how_to_set_one(cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_without_an_endpoint_says_how_to_set_one(
+    cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("QAFORGE_LLM_URL", raising=False)
     code, output = cli("llm", "check")
     assert code == 2 and "QAFORGE_LLM_URL" in one_error(output)
@@ -28,7 +30,7 @@ def test_check_lists_the_models_and_passes_when_ours_are_there(
         monkeypatch.setenv("QAFORGE_LLM_API_KEY", "sk-cli-test")
         code, output = cli("llm", "check", "--json")
         assert code == 0, output
-        found = json.loads(output[output.index("{"):])
+        found = json.loads(output[output.index("{") :])
         assert found["ok"] and found["models"] == ["helper", "planner"]
         assert "sk-cli-test" not in output
         monkeypatch.setenv("QAFORGE_LLM_MODEL", "absent")
@@ -58,7 +60,7 @@ def test_prompts_lists_built_in_and_overridden_prompts(
     monkeypatch.setenv("QAFORGE_PROMPTS_DIR", str(mine))
     code, output = cli("llm", "prompts", "--json")
     assert code == 0, output
-    [plan] = [p for p in json.loads(output[output.index("["):]) if p["name"] == "plan-goal"]
+    [plan] = [p for p in json.loads(output[output.index("[") :]) if p["name"] == "plan-goal"]
     assert plan["variant"].startswith("plan-goal@v9-") and plan["path"] == str(mine / "plan.md")
     (mine / "broken.md").write_text("---\nname: broken\n---\n# User\nx\n")
     code, output = cli("llm", "prompts")

@@ -89,6 +89,10 @@ _ENV_DROP = {"QAFORGE_USERNAME", "QAFORGE_PASSWORD", "QAFORGE_HTTP_CREDENTIALS",
 # ----------------------------------------------------------------------- the server itself
 
 
+# The last test reads what the index run found: all of them on one xdist worker.
+pytestmark = pytest.mark.xdist_group("hostile-pages")
+
+
 @pytest.fixture(scope="module")
 def site() -> Iterator[HostileSite]:
     yield from serve()

@@ -1,0 +1,1 @@
+"""Where teams work: pipelines (`qaforge ci`), GitHub, assistants."""
