@@ -32,13 +32,16 @@ def test_a_run_survives_a_killed_server(tmp_path: Path, demo_app: DemoApp) -> No
                 },
             ).json()["id"]
             run_id = c.post("/api/v2/runs", json={"project_id": project}).json()["id"]
-            # Past the crawl: its checkpoint is written, the rest is still to do.
-            wait_for(
+            # Past the crawl (its checkpoint is written), the suite not yet run: the tests
+            # take tens of seconds, the kill lands in them.
+            run = wait_for(
                 c,
                 run_id,
-                lambda r: (r["stage"] or "").startswith(("require", "analyze")),
+                lambda r: r["state"] != "RUNNING"
+                or (r["stage"] or "").startswith(("require", "analyze", "evolve", "execute")),
                 timeout_s=240,
             )
+            assert run["state"] == "RUNNING", f"the run ended before the kill: {run}"
     finally:
         first.kill()
     second = Server(home).start()

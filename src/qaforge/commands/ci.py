@@ -13,7 +13,6 @@ import os
 import shutil
 from pathlib import Path
 
-import click
 import typer
 
 from qaforge.commands.common import EXIT_USAGE, console, fail
@@ -22,15 +21,16 @@ CI_SUMMARY = "ci-summary.md"
 PATCH = "report.patch"
 
 
-def _inner() -> click.Group:
-    """`run` and `test` as click commands of their own (invoked with the CI's arguments)."""
+def _invoke(args: list[str]) -> int:
+    """Run `qaforge ARGS` (`run` or `test`) in this process; its exit code (usage errors
+    propagate to the front door)."""
     from qaforge.commands import run as run_commands
 
     inner = typer.Typer(add_completion=False)
     run_commands.register(inner)
     command = typer.main.get_command(inner)
-    assert isinstance(command, click.Group)
-    return command
+    result = command.main(args, prog_name="qaforge", standalone_mode=False)
+    return int(result or 0)
 
 
 def ci(
@@ -69,12 +69,6 @@ def ci(
         code = _invoke(["run", url, "--out", str(out), *extra])
     _outputs(out, code, patch, suite, github)
     raise typer.Exit(code)
-
-
-def _invoke(args: list[str]) -> int:
-    """Run `qaforge ARGS` in this process; its exit code (usage errors propagate)."""
-    result = _inner().main(args, prog_name="qaforge", standalone_mode=False)
-    return int(result or 0)
 
 
 def _copy_suite(suite: Path, out: Path) -> Path:

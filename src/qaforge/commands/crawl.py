@@ -318,6 +318,8 @@ def _with_crawl_options(fn: Any) -> Any:
     import inspect
     import typing
 
+    if getattr(fn, "_crawl_options_added", False):  # registered again (qaforge ci's inner app)
+        return fn
     own_hints = typing.get_type_hints(fn)
     option_hints = typing.get_type_hints(crawl_options)
     sig = inspect.signature(fn)
@@ -335,6 +337,7 @@ def _with_crawl_options(fn: Any) -> Any:
     if "return" in own_hints:
         annotations["return"] = own_hints["return"]
     fn.__annotations__ = annotations
+    fn._crawl_options_added = True
     return fn
 
 

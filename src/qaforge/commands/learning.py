@@ -416,7 +416,8 @@ def strategies(
         return
     table = Table(title="strategy variants")
     for col in ("agent", "variant", "state", "used", "pass", "flake", "heal", "rating", "reward"):
-        table.add_column(col, overflow="fold")
+        # A name is what a user types back (--activate NAME): never cut, the figures fold.
+        table.add_column(col, overflow="fold", no_wrap=col in ("agent", "variant", "state"))
     for v in data["variants"]:
         state = ("champion" if v["champion"] else "active") if v["active"] else "off"
         table.add_row(

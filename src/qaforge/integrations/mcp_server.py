@@ -13,6 +13,7 @@ from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
 from qaforge.config import Settings
 from qaforge.contracts.envelope import Task
@@ -78,7 +79,7 @@ def build_server(settings: Settings) -> MCPServer:
         try:
             outcome = await run_graph(req, settings, events=hub)
         except UserError as exc:
-            raise ValueError(str(exc)) from None
+            raise ToolError(str(exc)) from None
         await ctx.report_progress(len(STAGES), len(STAGES), "done")
         return _figures(outcome)
 
@@ -95,7 +96,7 @@ def build_server(settings: Settings) -> MCPServer:
         """Explore `url`, write tests, run and heal them, report; returns the figures, the
         findings and where the report and the suite are (under `out`)."""
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"{url!r} is not an http(s) URL")
+            raise ToolError(f"{url!r} is not an http(s) URL")
         observe = ObserveRequest(
             target=Target(url=url, auth=_auth(login_url)),
             limits=CrawlLimits(
@@ -125,7 +126,7 @@ def build_server(settings: Settings) -> MCPServer:
 
         suite = Path(tests_dir)
         if not (suite / "suite.json").is_file() or not (suite / "model.json").is_file():
-            raise ValueError(f"{tests_dir} is not a suite qaforge wrote (suite.json, model.json)")
+            raise ToolError(f"{tests_dir} is not a suite qaforge wrote (suite.json, model.json)")
         model = AppModel.load(suite / "model.json")
         target = base_url or base_url_of(model.target.url)
         req = RunRequest(
@@ -219,7 +220,7 @@ def build_server(settings: Settings) -> MCPServer:
             await ctx.report_progress(i, len(steps), kind)
             r = await agent.handle(Task(type=kind, payload=payload.model_dump()))
             if not r.ok:
-                raise ValueError(f"{kind}: {r.error}")
+                raise ToolError(f"{kind}: {r.error}")
             suite_path = r.payload.get("suite_path", suite_path)
         suite = json.loads(Path(suite_path).read_text(encoding="utf-8"))
         return {"suite": suite_path, "tests": len(suite.get("tests", [])), "scenarios": scen}
@@ -250,11 +251,11 @@ def build_server(settings: Settings) -> MCPServer:
         try:
             info = await RunStore(db).get(run_id)
         except UserError as exc:
-            raise ValueError(str(exc)) from None
+            raise ToolError(str(exc)) from None
         finally:
             await db.dispose()
         if not info.summary_path:
-            raise ValueError(f"run {run_id} has no summary yet (state {info.state.value})")
+            raise ToolError(f"run {run_id} has no summary yet (state {info.state.value})")
         return RunSummary.load(Path(info.summary_path)), Path(info.out_dir)
 
     @mcp.tool()
@@ -275,7 +276,7 @@ def build_server(settings: Settings) -> MCPServer:
         _, out = await _summary(run_id)
         path = out / name
         if not path.is_file():
-            raise ValueError(f"run {run_id} has no {name}")
+            raise ResourceError(f"run {run_id} has no {name}")
         return path.read_text(encoding="utf-8")
 
     @mcp.resource("qaforge://runs/{run_id}/model", mime_type="application/json")

@@ -47,7 +47,7 @@ def signature_of(secret: str, body: bytes) -> str:
 async def _projects_of(c: ServiceContext, repo: str) -> list[ProjectRow]:
     async with c.db.session() as s:
         rows = (await s.execute(select(ProjectRow))).scalars()
-        return [r for r in rows if (r.settings or {}).get("github_repo", "").lower() == repo]
+        return [r for r in rows if ((r.settings or {}).get("github_repo") or "").lower() == repo]
 
 
 def _verified(projects: list[ProjectRow], body: bytes, given: str) -> ProjectRow | None:

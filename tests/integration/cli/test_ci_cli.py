@@ -29,6 +29,12 @@ def _outputs(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines())
 
 
+def _login(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shop's account, as a pipeline gives it (secrets in the environment)."""
+    monkeypatch.setenv("QAFORGE_USERNAME", "demo")
+    monkeypatch.setenv("QAFORGE_PASSWORD", "demo")
+
+
 def _items_only(src: Path, dst: Path) -> Path:
     """The demo suite cut to its item-page tests (a committed suite, small)."""
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
@@ -55,6 +61,7 @@ def test_ci_runs_a_committed_suite_and_suggests_its_heals_as_a_patch(
     before = {p.name: p.read_text() for p in committed.glob("*.py")}
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     monkeypatch.chdir(repo)
+    _login(monkeypatch)
     app = demo_app_with_bug("renamed-add-button")  # the button's label and id changed
     out = tmp_path / "ci"
     code, output = cli("ci", "--suite", "e2e", "--base-url", app.url, "--out", str(out))
@@ -75,7 +82,9 @@ def test_ci_annotates_failed_tests_and_exits_1_on_a_broken_app(
     demo_app_with_bug: Callable[[str], DemoApp],
     github: dict[str, Path],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    _login(monkeypatch)
     committed = _items_only(demo_suite_dir, tmp_path / "e2e")
     app = demo_app_with_bug("dead-add-button")  # the button is there but does nothing
     out = tmp_path / "ci"

@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _data(result: Any) -> Any:
-    assert not result.isError, result
-    if result.structuredContent is not None:
-        data = result.structuredContent
+    assert not result.is_error, result
+    if result.structured_content is not None:
+        data = result.structured_content
         return data.get("result", data) if isinstance(data, dict) and len(data) == 1 else data
     return json.loads(result.content[0].text)
 
@@ -78,4 +78,4 @@ async def test_an_assistant_runs_the_demo_shop_and_reads_the_results(
         assert again["exit_code"] == 0 and again["tests"]["generated"] == ran["tests"]["generated"]
 
         bad = await s.call_tool("run_summary", {"run_id": "run-nobody"})
-        assert bad.isError and "run-nobody" in bad.content[0].text
+        assert bad.is_error and "run-nobody" in bad.content[0].text

@@ -4,6 +4,7 @@ JSON log lines with the request's trace id."""
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import httpx
@@ -38,10 +39,12 @@ def test_ready_says_what_is_missing_metrics_open_and_json_logs(tmp_path: Path) -
             assert c.get("/api/v2/runs").status_code == 401
     finally:
         server.stop()
-    assert server.proc is not None and server.proc.returncode == 0
+    # Stopped by SIGTERM: drained, then ended by the signal (uvicorn re-raises it).
+    assert server.proc is not None and server.proc.returncode in (0, -signal.SIGTERM)
+    assert "Traceback" not in server.log.read_text()
     lines = [
         json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")
     ]
     health = [x for x in lines if x["message"].startswith("GET /health ")]
-    assert health and health[0]["trace_id"] == trace and health[0]["level"] == "INFO"
+    assert any(x["trace_id"] == trace and x["level"] == "INFO" for x in health)
     assert any(x["message"].startswith("serving: database sqlite") for x in lines)
