@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # Events a late subscriber is replayed (a run tells a few hundred at most).
 _REPLAY = 5000
+# Finished runs whose events stay in memory for replay (older ones answer with their state).
+_KEEP_FINISHED = 100
 _END = {"run-finished", "run-failed"}
 
 
@@ -74,6 +77,7 @@ class RunManager:
         self.runs_dir = settings.home / "runs"
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._channels: dict[str, _Channel] = {}
+        self._finished: deque[str] = deque()
         self._accepting = True
         self._unsubscribe = orchestrator.events.subscribe(self._on_event)
 
@@ -200,6 +204,7 @@ class RunManager:
                 )
             finally:
                 self._tasks.pop(run_id, None)
+                self._forget_old(run_id)
             if after is not None:
                 try:
                     await after(run_id)
@@ -207,6 +212,14 @@ class RunManager:
                     log.exception("after run %s", run_id)
 
         self._tasks[run_id] = asyncio.create_task(drive(), name=f"run {run_id}")
+
+    def _forget_old(self, run_id: str) -> None:
+        """Keep the events of the last finished runs only: a server runs for months."""
+        self._finished.append(run_id)
+        while len(self._finished) > _KEEP_FINISHED:
+            old = self._finished.popleft()
+            if old not in self._tasks and not self._channels.get(old, _Channel()).queues:
+                self._channels.pop(old, None)
 
     async def _wait_created(self, run_id: str) -> None:
         """Until the run's row exists (the orchestrator writes it first thing)."""

@@ -50,9 +50,9 @@ async def test_an_assistant_runs_the_demo_shop_and_reads_the_results(
             {
                 "url": demo_app.url,
                 "out": str(out),
-                "max_tests": 4,
-                "max_states": 8,
-                "time_budget_s": 30,
+                "max_tests": 3,
+                "max_states": 6,
+                "time_budget_s": 20,
             },
             progress_callback=heard,
         )
