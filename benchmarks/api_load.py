@@ -135,6 +135,7 @@ def main() -> None:
                 os.environ,
                 QAFORGE_BENCH_KEYS=",".join(viewer_keys),
                 QAFORGE_BENCH_RUNS=",".join(runs + live),
+                QAFORGE_BENCH_DONE=",".join(runs),
             )
             subprocess.run(
                 [

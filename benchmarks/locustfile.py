@@ -10,6 +10,8 @@ from locust import HttpUser, between, task
 
 KEYS = [k for k in os.environ.get("QAFORGE_BENCH_KEYS", "").split(",") if k]
 RUNS = [r for r in os.environ.get("QAFORGE_BENCH_RUNS", "").split(",") if r]
+# Finished runs: their files exist (a run still going answers 404 for its report, rightly).
+DONE = [r for r in os.environ.get("QAFORGE_BENCH_DONE", "").split(",") if r] or RUNS
 
 
 class Reader(HttpUser):
@@ -31,14 +33,14 @@ class Reader(HttpUser):
     @task(2)
     def read_artifact(self) -> None:
         self.client.get(
-            f"/api/v2/runs/{random.choice(RUNS)}/artifacts/summary.json",
+            f"/api/v2/runs/{random.choice(DONE)}/artifacts/summary.json",
             name="GET /api/v2/runs/{id}/artifacts/summary.json",
         )
 
     @task(1)
     def read_report(self) -> None:
         self.client.get(
-            f"/api/v2/runs/{random.choice(RUNS)}/artifacts/report.html",
+            f"/api/v2/runs/{random.choice(DONE)}/artifacts/report.html",
             name="GET /api/v2/runs/{id}/artifacts/report.html",
         )
 
