@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -187,6 +190,12 @@ async def revoke_key(db: Database, key_id: str, actor: str, tenant_id: int | Non
 
 async def authenticate_key(db: Database, token: str) -> Principal | None:
     """The principal a bearer token stands for; None when unknown, revoked or expired."""
+    found = await _verify_key(db, token)
+    return found[0] if found is not None else None
+
+
+async def _verify_key(db: Database, token: str) -> tuple[Principal, datetime | None] | None:
+    """The token's principal and its key's expiry."""
     parts = split_key(token)
     if parts is None:
         return None
@@ -204,7 +213,47 @@ async def authenticate_key(db: Database, token: str) -> Principal | None:
         last = aware(row.last_used_at)
         if last is None or t - last > timedelta(minutes=1):  # one write a minute, not per call
             row.last_used_at = t
-        return Principal("key", row.id, row.name, tenant.id, tenant.name, Role(row.role))
+        return Principal("key", row.id, row.name, tenant.id, tenant.name, Role(row.role)), expires
+
+
+@dataclass
+class VerifiedKeys:
+    """Bearer tokens this server verified in the last `ttl_s` seconds.
+
+    A pipeline polling a run sends many requests with one key: they cost one database
+    lookup per `ttl_s`, not one each. A key revoked through this server stops at once
+    (`forget`); revoked elsewhere (the CLI, another server), within `ttl_s`. An expiry is
+    never overstepped. Only valid tokens are remembered, by their SHA-256."""
+
+    ttl_s: float = 5.0
+    max_entries: int = 10_000
+    _seen: OrderedDict[str, tuple[Principal, float]] = field(default_factory=OrderedDict)
+
+    async def principal(self, db: Database, token: str) -> Principal | None:
+        """The token's principal (from memory when verified recently)."""
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        t = time.monotonic()
+        hit = self._seen.get(digest)
+        if hit is not None and hit[1] > t:
+            return hit[0]
+        found = await _verify_key(db, token)
+        if found is None:
+            self._seen.pop(digest, None)
+            return None
+        who, expires = found
+        until = t + self.ttl_s
+        if expires is not None:
+            until = min(until, t + (expires - now()).total_seconds())
+        self._seen[digest] = (who, until)
+        self._seen.move_to_end(digest)
+        while len(self._seen) > self.max_entries:
+            self._seen.popitem(last=False)
+        return who
+
+    def forget(self, key_id: str) -> None:
+        """Stop trusting the key `key_id` from memory (it was revoked or changed)."""
+        for digest in [d for d, (who, _) in self._seen.items() if who.id == key_id]:
+            del self._seen[digest]
 
 
 async def create_user(

@@ -374,6 +374,7 @@ async def delete_key(key_id: str, request: Request, who: Principal = ACCOUNTS_AD
         await revoke_key(ctx(request).db, key_id, who.actor, tenant_id=who.tenant_id)
     except AccountError as exc:
         raise Problem(404, str(exc)) from None
+    ctx(request).keys.forget(key_id)
     return Response(status_code=204)
 
 

@@ -24,7 +24,7 @@ from qaforge.errors import mask_url
 from qaforge.logs import TRACE_ID
 from qaforge.orchestrate.orchestrator import OrchestrationOptions, Orchestrator
 from qaforge.serve import api, dashboard, ops, webhooks
-from qaforge.serve.accounts import authenticate_user
+from qaforge.serve.accounts import VerifiedKeys, authenticate_user
 from qaforge.serve.auth import Guard, new_csrf
 from qaforge.serve.context import ServeOptions, ServiceContext, session_secret
 from qaforge.serve.metrics import Metrics
@@ -131,12 +131,13 @@ def create_app(
     """The server's application; the database, bus and agents open with its lifespan."""
     opts = options or ServeOptions()
     metrics = Metrics()
+    keys = VerifiedKeys()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Orchestrator.open(settings, bus_url=bus_url, options=orchestration) as orch:
             runs = RunManager(settings, orch)
-            context = ServiceContext(settings, opts, orch, runs, Passwords.default(), metrics)
+            context = ServiceContext(settings, opts, orch, runs, Passwords.default(), metrics, keys)
 
             def count(event: RunEvent) -> None:
                 metrics.on_event(event)
@@ -212,6 +213,7 @@ def create_app(
         Guard,
         db_of=lambda: app.state.ctx.db,
         routes_of=lambda: app.state.guarded,
+        keys=keys,
         public=PUBLIC,
     )
     app.add_middleware(

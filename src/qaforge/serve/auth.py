@@ -20,7 +20,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from qaforge.serve.accounts import authenticate_key, user_principal
+from qaforge.serve.accounts import VerifiedKeys, user_principal
 from qaforge.serve.problems import problem_response
 from qaforge.serve.security import Permission, Principal, allows
 from qaforge.store.database import Database
@@ -71,6 +71,7 @@ class Guard:
     app: ASGIApp
     db_of: Callable[[], Database]
     routes_of: Callable[[], list[Any]]
+    keys: VerifiedKeys
     # Paths served without credentials whatever their route says (/health, /ready, login).
     public: frozenset[str] = frozenset()
 
@@ -123,7 +124,7 @@ class Guard:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            return await authenticate_key(self.db_of(), token.strip()), False
+            return await self.keys.principal(self.db_of(), token.strip()), False
         if "session" in request.scope:
             user_id = request.session.get("user_id")
             if isinstance(user_id, str):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from qaforge.config import Settings
 from qaforge.orchestrate.orchestrator import Orchestrator
+from qaforge.serve.accounts import VerifiedKeys
 from qaforge.serve.metrics import Metrics
 from qaforge.serve.runs import RunManager
 from qaforge.serve.security import Passwords
@@ -38,6 +39,8 @@ class ServiceContext:
     runs: RunManager
     passwords: Passwords
     metrics: Metrics = field(default_factory=Metrics)
+    # The guard's memory of verified keys (a revoke through the API clears its entry).
+    keys: VerifiedKeys = field(default_factory=VerifiedKeys)
 
     @property
     def db(self) -> Database:

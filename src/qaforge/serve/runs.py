@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,11 @@ _REPLAY = 5000
 # Finished runs whose events stay in memory for replay (older ones answer with their state).
 _KEEP_FINISHED = 100
 _END = {"run-finished", "run-failed"}
+# Ended runs whose figures and artifact names stay in memory (they no longer change).
+_KEEP_FIGURES = 2000
+# A run's artifact names (an alias: `RunManager.list` hides the builtin inside the class).
+Names = list[str]
+_ENDED = {RunState.COMPLETED.value, RunState.FAILED.value, RunState.CANCELLED.value}
 
 
 @dataclass
@@ -78,6 +83,11 @@ class RunManager:
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._channels: dict[str, _Channel] = {}
         self._finished: deque[str] = deque()
+        # run id → (state, updated_at, figures, artifacts) of an ended run: listing runs
+        # reads no files once a run has ended.
+        self._ended: OrderedDict[str, tuple[str, Any, dict[str, Any] | None, list[str]]] = (
+            OrderedDict()
+        )
         self._accepting = True
         self._unsubscribe = orchestrator.events.subscribe(self._on_event)
 
@@ -343,12 +353,7 @@ class RunManager:
     def _out(self, pr: ProjectRunRow, row: RunRow | None) -> RunOut:
         created = aware(pr.created_at)
         assert created is not None
-        figures = None
-        artifacts: list[str] = []
-        if row is not None and row.summary_path:
-            figures = _figures(Path(row.summary_path))
-        if row is not None and row.out_dir:
-            artifacts = artifact_names(Path(row.out_dir))
+        figures, artifacts = self._files(row)
         return RunOut(
             id=pr.run_id,
             project_id=pr.project_id,
@@ -363,6 +368,24 @@ class RunManager:
             figures=figures,
             artifacts=artifacts,
         )
+
+    def _files(self, row: RunRow | None) -> tuple[dict[str, Any] | None, Names]:
+        """A run's figures (its summary) and the artifacts it has; remembered once it ended
+        (a resumed run changes state and `updated_at`, and is read afresh)."""
+        if row is None:
+            return None, []
+        known = self._ended.get(row.id)
+        if known is not None and known[:2] == (row.state, row.updated_at):
+            self._ended.move_to_end(row.id)
+            return known[2], known[3]
+        figures = _figures(Path(row.summary_path)) if row.summary_path else None
+        artifacts = artifact_names(Path(row.out_dir)) if row.out_dir else []
+        if row.state in _ENDED:
+            self._ended[row.id] = (row.state, row.updated_at, figures, artifacts)
+            self._ended.move_to_end(row.id)
+            while len(self._ended) > _KEEP_FIGURES:
+                self._ended.popitem(last=False)
+        return figures, artifacts
 
     async def info(self, tenant_id: int, run_id: str) -> RunInfo:
         """The run's full record (its folder), of this tenant only."""
