@@ -42,7 +42,7 @@ class EvolutionAgent(BaseAgent):
         scenarios = load_scenarios(Path(req.scenarios_path))
         out = Path(req.out_dir) / "tests"
         try:
-            write_suite(model, scenarios, out, strategy, req.language)
+            write_suite(model, scenarios, out, strategy, req.language, standalone=req.standalone)
         except CodeSafetyError as exc:
             raise AgentError(str(exc)) from exc
         return self.ok(task, EvolveResponse(suite_path=str(out / "suite.json")).model_dump())

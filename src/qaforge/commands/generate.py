@@ -41,6 +41,12 @@ def generate(
         "balanced", "--strategy", help="generation strategy (balanced, resilient, strict; auto)"
     ),
     lang: str = typer.Option("python", "--lang", help="python or ts"),
+    standalone: bool = typer.Option(
+        False,
+        "--standalone",
+        help="a Python suite that needs only pytest-playwright (its fixtures in its "
+        "conftest.py, not from qaforge's pytest plugin)",
+    ),
     max_tests: int | None = typer.Option(None, "--max-tests", min=1),
     accessibility: bool = typer.Option(False, "--accessibility"),
     app_name: str | None = typer.Option(None, "--app"),
@@ -93,6 +99,7 @@ def generate(
                     out_dir=str(out),
                     strategy=strategy,
                     language=lang,
+                    standalone=standalone,
                     app=app,
                 ),
             ),

@@ -182,6 +182,12 @@ def run(
     ),
     catalog: str | None = typer.Option(None, "--catalog", hidden=True),
     lang: str = typer.Option("python", "--lang", help="python or ts"),
+    standalone: bool = typer.Option(
+        False,
+        "--standalone",
+        help="a Python suite that needs only pytest-playwright (its fixtures in its "
+        "conftest.py, not from qaforge's pytest plugin)",
+    ),
     max_tests: int | None = typer.Option(None, "--max-tests", min=1),
     accessibility: bool = typer.Option(False, "--accessibility", help="axe-core per template"),
     goal: list[str] = typer.Option(
@@ -248,6 +254,7 @@ def run(
         app=app_name,
         strategy=strategy,
         language=lang,
+        standalone=standalone,
         max_tests=max_tests,
         accessibility=accessibility,
         goals=goals,

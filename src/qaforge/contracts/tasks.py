@@ -114,6 +114,8 @@ class EvolveRequest(BaseModel):
     # A full strategy definition (a variant from the learning loop) overrides the name lookup.
     strategy_params: dict[str, Any] | None = None
     language: str = "python"
+    # A Python suite that carries its fixtures (needs only pytest-playwright, not qaforge).
+    standalone: bool = False
     app: str = ""
     # Attribution for the learning loop's recorder (which variant, which experiment arm).
     variant_id: int | None = None

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from qaforge.crawl.urltemplate import origin_of
-from qaforge.generate.conftest_py import conftest_source, element_timeout_ms
+from qaforge.generate.conftest_py import conftest_source, element_timeout_ms, pytest_ini
 from qaforge.generate.emit_pages import PAGES_FILE, PAGES_FUNCTION, pages_module
 from qaforge.generate.emit_python import PythonEmitter, test_name
 from qaforge.generate.emit_typescript import TypeScriptEmitter, ts_config_sources
@@ -84,8 +84,12 @@ def write_suite(
     language: str = "python",
     notes: list[str] | None = None,
     dropped: list[str] | None = None,
+    standalone: bool = False,
 ) -> TestSuite:
-    """Emit every scenario into `out_dir` (replacing a previous generation there)."""
+    """Emit every scenario into `out_dir` (replacing a previous generation there).
+
+    A Python suite gets its fixtures from qaforge's pytest plugin, or (`standalone`) carries
+    them in its conftest.py."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in [*out_dir.glob("test_*.py"), *out_dir.glob("*.spec.ts")]:
         old.unlink()
@@ -136,9 +140,9 @@ def write_suite(
                 )
     else:
         py = PythonEmitter(strategy, chooser, texts)
-        conftest = conftest_source(base_url, _login_path(model), http_auth, timeout_ms)
-        files["conftest.py"] = conftest
-        files["pytest.ini"] = "[pytest]\naddopts = -p no:cacheprovider\n"
+        settings = (base_url, _login_path(model), http_auth, timeout_ms)
+        files["conftest.py"] = conftest_source(*settings, standalone=standalone)
+        files["pytest.ini"] = pytest_ini(*settings, standalone=standalone)
         for area, group in sorted(by_area.items()):
             taken = set()
             named = [(sc, test_name(sc.title, taken)) for sc in group]

@@ -208,6 +208,7 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
             strategy=req.strategy,
             strategy_params=req.strategy_params,
             language=req.language,
+            standalone=req.standalone,
             app=req.app,
             variant_id=req.variant_id,
             experiment_id=req.experiment_id,

@@ -26,6 +26,7 @@ class RunRequest(BaseModel):
     patterns_applied: list[str] = Field(default_factory=list)
     strategy_method: str = ""
     language: str = "python"
+    standalone: bool = False
     max_tests: int | None = None
     accessibility: bool = False
     # What the user says matters (`--goal`, `--stories`): planned by the language model.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from qaforge import pytest_fixtures
 from qaforge.execute import runner
 from qaforge.generate.conftest_py import conftest_source
 from qaforge.generate.scenarios import MAX_PAGE_CHECKS, derive_scenarios
@@ -115,8 +116,10 @@ def test_one_parametrised_test_with_an_id_per_page(tmp_path: Path) -> None:
     assert "http: APIRequestContext" in source
     # Read-only: the second pass samples them like other tests that only read.
     assert not any(t.changes_app for t in suite.tests)
-    # The suite's login is shared with the page checks (no browser page per check).
-    assert "def http(" in (tmp_path / "conftest.py").read_text()
+    # The suite's login is shared with the page checks (no browser page per check): the
+    # plugin's `http` fixture, which the suite's pytest.ini asks for.
+    assert "qaforge_fixtures = plugin" in (tmp_path / "pytest.ini").read_text()
+    assert "def http(" in Path(pytest_fixtures.__file__).read_text()
 
 
 def test_results_map_back_to_each_page_and_drop_only_the_browser() -> None:
@@ -134,11 +137,13 @@ def test_results_map_back_to_each_page_and_drop_only_the_browser() -> None:
 
 
 def test_the_conftest_marks_a_quarantined_page_check_alone() -> None:
+    # The plugin's fixtures, and the standalone conftest that carries them, name it alike.
     namespace: dict[str, object] = {"__file__": "conftest.py"}
     exec(compile(conftest_source(BASE, None, False), "conftest.py", "exec"), namespace)
-    qid = namespace["_qaforge_id"]
-    assert qid("s/test_p.py::test_page_answers[a-b]") == "test_p.py::test_page_answers[a-b]"  # type: ignore[operator]
-    assert qid("s/test_shop.py::test_cart[chromium]") == "test_shop.py::test_cart"  # type: ignore[operator]
+    assert namespace["qaforge_id"].__code__.co_code == pytest_fixtures.qaforge_id.__code__.co_code  # type: ignore[attr-defined]
+    qid = pytest_fixtures.qaforge_id
+    assert qid("s/test_p.py::test_page_answers[a-b]") == "test_p.py::test_page_answers[a-b]"
+    assert qid("s/test_shop.py::test_cart[chromium]") == "test_shop.py::test_cart"
 
 
 def test_a_later_pass_names_one_page_check_not_the_whole_parametrised_test() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qaforge.crawl.explorer import _p90
-from qaforge.generate.conftest_py import conftest_source, element_timeout_ms
+from qaforge.generate.conftest_py import conftest_source, element_timeout_ms, pytest_ini
 from qaforge.generate.emit_typescript import ts_config_sources
 
 
@@ -26,7 +26,10 @@ def test_p90_of_page_ready_times() -> None:
 
 
 def test_both_languages_default_to_the_timeout_and_let_the_environment_override_it() -> None:
-    conftest = conftest_source("http://x", None, False, 8000)
-    assert 'os.environ.get("QAFORGE_TIMEOUT_MS", "8000")' in conftest
+    # Python: pytest.ini (the plugin's suites) or the standalone conftest holds the timeout;
+    # the fixtures read QAFORGE_TIMEOUT_MS first (tests/integration/test_pytest_plugin.py).
+    assert "qaforge_timeout_ms = 8000" in pytest_ini("http://x", None, False, 8000).splitlines()
+    conftest = conftest_source("http://x", None, False, 8000, standalone=True)
+    assert "'qaforge_timeout_ms': '8000'" in conftest
     config = ts_config_sources("http://x", None, False, 8000)["playwright.config.ts"]
     assert "expect: { timeout: Number(process.env.QAFORGE_TIMEOUT_MS || 8000) }" in config
