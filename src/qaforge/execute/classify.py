@@ -6,14 +6,22 @@ import re
 
 from qaforge.models import FailureClass
 
+# Python's Playwright prints `Locator.click`, TypeScript's `locator.click` (camel-cased names).
 _ACTION = re.compile(
     r"Locator\.(click|fill|check|uncheck|select_option|press|hover|set_input_files|type)"
     r"|Page\.(click|fill|check)"
+    r"|locator\.(click|fill|check|uncheck|selectOption|press|hover|setInputFiles|type)"
 )
-_EXPECT = re.compile(r"(Locator|Page|APIResponse) expected to|expected to (be|have|match|contain)")
+_EXPECT = re.compile(
+    r"(Locator|Page|APIResponse) expected to|expected to (be|have|match|contain)"
+    # @playwright/test: `expect(locator).toBeVisible() failed`, `expect(received).toBe(...)`
+    r"|expect\((locator|page|received|response)\)\.(not\.)?to[A-Z]"
+)
 _STRICT = re.compile(r"strict mode violation", re.I)
 _SERVER = re.compile(r"answered 5\d\d|\b5\d\d\b Internal Server Error", re.I)
-_TEST_TIMEOUT = re.compile(r"Timeout \(\d|Failed: Timeout >|pytest-timeout", re.I)
+_TEST_TIMEOUT = re.compile(
+    r"Timeout \(\d|Failed: Timeout >|pytest-timeout|Test timeout of \d+ms exceeded", re.I
+)
 
 
 def classify(message: str, expect_defect: bool, server_errors: list[str]) -> FailureClass:

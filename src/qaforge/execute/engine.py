@@ -13,7 +13,9 @@ from qaforge.errors import UserError
 from qaforge.execute import quarantine
 from qaforge.execute.classify import classify
 from qaforge.execute.recheck import Recheck, recheck_selection
-from qaforge.execute.runner import CaseResult, PytestRun, run_pytest
+from qaforge.execute.runner import CaseResult, PytestRun
+from qaforge.execute.runners import node_id as node_id  # (moved there; still importable)
+from qaforge.execute.runners import runner_for
 from qaforge.generate.conftest_py import CONFIG_MARKER
 from qaforge.models import Auth, GeneratedTest, RunResults, TestOutcome, TestResult, TestSuite
 
@@ -40,6 +42,14 @@ def _artifact(out_dir: Path, run_index: int, test_id: str, suffix: str) -> str |
     return None
 
 
+def _attached(case: CaseResult | None, suffix: str) -> str | None:
+    """A file the runner itself named for the case (Playwright Test does), if it exists."""
+    for path in case.attachments if case else ():
+        if path.endswith(suffix) and Path(path).exists():
+            return path
+    return None
+
+
 def _outcomes(seen: list[CaseResult | None]) -> list[str]:
     return [c.outcome if c else "missing" for c in seen]
 
@@ -59,8 +69,12 @@ def _classified(
     res.failure_class = fc
     res.outcome = TestOutcome.APP_DEFECT if fc.value == "app-defect" else TestOutcome.FAILED
     res.message = message or "the test did not run"
-    res.trace = _artifact(out_dir, run_index, gt.test_id, "trace.zip")
-    res.screenshot = _artifact(out_dir, run_index, gt.test_id, ".png")
+    res.trace = _attached(last_fail, "trace.zip") or _artifact(
+        out_dir, run_index, gt.test_id, "trace.zip"
+    )
+    res.screenshot = _attached(last_fail, ".png") or _artifact(
+        out_dir, run_index, gt.test_id, ".png"
+    )
 
 
 def _seen(
@@ -134,7 +148,7 @@ def combine(
 
 
 class SuiteCannotRun(UserError):
-    """pytest could not run the suite at all (no test collected, configuration missing)."""
+    """The runner could not run the suite at all (no test collected, configuration missing)."""
 
 
 def _missing_configuration(run: PytestRun) -> str:
@@ -151,14 +165,6 @@ def differing(
 ) -> list[str]:
     """The tests whose outcome was not the same in every run that ran them."""
     return [t for t in test_ids if len(set(_outcomes(_seen(t, runs, rechecked)))) > 1]
-
-
-def node_id(test: GeneratedTest) -> str:
-    """The pytest node id that runs `test` (for every browser; a page check names its case)."""
-    if not (test.file and test.function):
-        return test.test_id
-    case = test.test_id[test.test_id.find("[") :] if "[" in test.test_id else ""
-    return f"{test.file}::{test.function}{case}"
 
 
 async def execute_suite(
@@ -192,7 +198,9 @@ async def execute_suite(
     retries: list[PytestRun] = []
     retried: list[str] = []
     recheck: Recheck | None = None
-    select = {t.test_id: node_id(t) for t in suite.tests}
+    # pytest or Playwright Test, by the suite's language; each names a test its own way.
+    runner = runner_for(suite)
+    select = {t.test_id: runner.selector(t) for t in suite.tests}
     # An old generated conftest skips what quarantine.json lists: keep it out of its sight.
     quarantine.hide_from_legacy_conftest(suite_dir)
     try:
@@ -206,7 +214,7 @@ async def execute_suite(
             done.append(
                 await told(
                     i,
-                    await run_pytest(
+                    await runner.run(
                         suite_dir,
                         base_url,
                         out_dir,
@@ -225,7 +233,7 @@ async def execute_suite(
             if i == 0:
                 if not done[0].cases:
                     tail = done[0].output.strip().splitlines()[-5:]
-                    raise SuiteCannotRun("pytest ran no test: " + " | ".join(tail))
+                    raise SuiteCannotRun(f"{runner.name} ran no test: " + " | ".join(tail))
                 missing = _missing_configuration(done[0])
                 if missing:
                     raise SuiteCannotRun(f"the suite cannot run: {missing}")
@@ -245,7 +253,7 @@ async def execute_suite(
             retries.append(
                 await told(
                     len(done) + k,
-                    await run_pytest(
+                    await runner.run(
                         suite_dir,
                         base_url,
                         out_dir,

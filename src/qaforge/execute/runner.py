@@ -24,10 +24,15 @@ class CaseResult:
     outcome: str  # passed, failed, error, skipped
     message: str = ""
     duration_s: float = 0.0
+    # Files the runner named for this case (Playwright Test lists its trace and screenshot);
+    # empty when they are found by name instead (pytest-playwright's folders).
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass
 class PytestRun:
+    """One run of a suite, by whichever runner (pytest or Playwright Test)."""
+
     cases: dict[str, CaseResult] = field(default_factory=dict)
     server_errors: dict[str, list[str]] = field(default_factory=dict)
     returncode: int = 0

@@ -8,11 +8,20 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from qaforge.errors import UserError
+
 RUNTIME = Path(__file__).parent / "ts_runtime"
 
 
-class ToolchainError(Exception):
-    """npm is missing or the install failed."""
+class ToolchainError(UserError):
+    """npm is missing or the install failed: the user's machine lacks something (exit 2)."""
+
+
+def default_cache_root() -> Path:
+    """Where the toolchain is kept between runs: the user's cache, shared by every run and
+    every `QAFORGE_HOME` (one install of the pinned lock serves them all)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qaforge"
 
 
 def ensure_toolchain(cache_root: Path) -> Path:
@@ -24,13 +33,17 @@ def ensure_toolchain(cache_root: Path) -> Path:
         return target / "node_modules"
     npm = shutil.which("npm")
     if npm is None:
-        raise ToolchainError("npm is not installed (Debian: apt-get install nodejs npm)")
+        raise ToolchainError(
+            "running a TypeScript suite needs Node.js and npm, and npm is not installed "
+            "(Debian: apt-get install nodejs npm)"
+        )
     target.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
         shutil.copyfile(RUNTIME / name, target / name)
     env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
     proc = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"],
+        # --prefer-offline: what the npm cache holds is installed without the network.
+        [npm, "ci", "--no-audit", "--no-fund", "--prefer-offline"],
         cwd=target,
         env=env,
         capture_output=True,

@@ -284,9 +284,6 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
     def route_start(state: PipelineState) -> str:
         return "adopt" if req.existing_suite else "observe"
 
-    def route_tests(state: PipelineState) -> str:
-        return "execute" if req.language == "python" else "report"
-
     def route_after_execute(state: PipelineState) -> str:
         if req.heal and req.max_heal_rounds > 0 and needs_heal(state.get("results_path")):
             return "heal"
@@ -319,8 +316,9 @@ def build_graph(ctx: RunContext) -> StateGraph[PipelineState]:
     g.add_edge("observe", "require")
     g.add_edge("require", "analyze")
     g.add_edge("analyze", "evolve")
-    g.add_conditional_edges("evolve", route_tests, ["execute", "report"])
-    g.add_conditional_edges("adopt", route_tests, ["execute", "report"])
+    # Every suite runs, Python or TypeScript: the execution engine picks the runner.
+    g.add_edge("evolve", "execute")
+    g.add_edge("adopt", "execute")
     g.add_conditional_edges("execute", route_after_execute, ["heal", "report"])
     g.add_conditional_edges("heal", route_after_heal, ["heal", "report"])
     g.add_edge("report", END)
