@@ -201,9 +201,11 @@ class Orchestrator:
         await finish_run(self.settings, event.run_id, event.summary, db=self.db)  # never raises
 
     async def _stop_local_agents(self) -> None:
-        for agent in self.local:
-            with contextlib.suppress(Exception):
-                await agent.stop(self.options.drain_timeout_s)
+        # Together: each may wait up to the drain timeout for its work in flight.
+        await asyncio.gather(
+            *(agent.stop(self.options.drain_timeout_s) for agent in self.local),
+            return_exceptions=True,
+        )
         self.local.clear()
 
     # ------------------------------------------------------------------ public operations
@@ -345,6 +347,12 @@ class Orchestrator:
             try:
                 final = await job
             except asyncio.CancelledError:
+                me = asyncio.current_task()
+                if me is not None and me.cancelling():
+                    # We ourselves are being cancelled (a server draining): go at once, not
+                    # after the watcher's next heartbeat.
+                    watcher.cancel()
+                    raise
                 reason = await watcher
                 if reason is None:  # we ourselves are being cancelled
                     raise

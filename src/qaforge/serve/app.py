@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import time
@@ -135,7 +136,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Orchestrator.open(settings, bus_url=bus_url, options=orchestration) as orch:
+        # The agents' work in flight gets the server's drain time, not a default of its own.
+        options = dataclasses.replace(
+            orchestration or OrchestrationOptions(), drain_timeout_s=opts.drain_s
+        )
+        async with Orchestrator.open(settings, bus_url=bus_url, options=options) as orch:
             runs = RunManager(settings, orch)
             context = ServiceContext(settings, opts, orch, runs, Passwords.default(), metrics, keys)
 

@@ -302,7 +302,11 @@ class RunManager:
         self._accepting = False
         tasks = list(self._tasks.values())
         if tasks:
+            log.info("draining: %d run(s) in flight, waiting up to %.0f s", len(tasks), timeout_s)
             _, pending = await asyncio.wait(tasks, timeout=timeout_s)
+            left = [t.get_name().removeprefix("run ") for t in pending]
+            if left:
+                log.warning("left %d run(s) for the next server to take up: %s", len(left), left)
             for t in pending:
                 t.cancel()
             for t in pending:

@@ -97,26 +97,8 @@ class Server:
 
 def make_keys(home: Path, tenants: list[str]) -> dict[tuple[str, Role], str]:
     """A key per tenant and role, in the database of `home`."""
-
-    async def go() -> dict[tuple[str, Role], str]:
-        url = f"sqlite:///{home / 'qaforge.db'}"
-        home.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(ensure_schema, url)
-        db = Database(url)
-        try:
-            keys: dict[tuple[str, Role], str] = {}
-            for name in tenants:
-                tenant = await ensure_tenant(db, name, actor="test")
-                for role in Role:
-                    _, token = await create_key(
-                        db, tenant, role, name=f"{role.value}", actor="test"
-                    )
-                    keys[(name, role)] = token
-            return keys
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
+    home.mkdir(parents=True, exist_ok=True)
+    return make_keys_in(f"sqlite:///{home / 'qaforge.db'}", tenants)
 
 
 def wait_for(
@@ -133,3 +115,24 @@ def wait_for(
             return last
         time.sleep(0.5)
     raise AssertionError(f"run {run_id} did not get there in {timeout_s}s: {last}")
+
+
+def make_keys_in(url: str, tenants: list[str]) -> dict[tuple[str, Role], str]:
+    """A key per tenant and role, in the database at `url` (PostgreSQL, say, for a server
+    sharing its database with `qaforge worker` processes)."""
+
+    async def go() -> dict[tuple[str, Role], str]:
+        await asyncio.to_thread(ensure_schema, url)
+        db = Database(url)
+        try:
+            keys: dict[tuple[str, Role], str] = {}
+            for name in tenants:
+                tenant = await ensure_tenant(db, name, actor="test")
+                for role in Role:
+                    _, token = await create_key(db, tenant, role, name=role.value, actor="test")
+                    keys[(name, role)] = token
+            return keys
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
