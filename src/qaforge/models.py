@@ -470,6 +470,9 @@ class GeneratedTest(_Model):
     # Whether a step fills, checks, selects, submits or presses a control other than a link
     # (its reach steps included): its reruns can meet what its earlier runs left behind.
     changes_app: bool = False
+    # "generated" by this generation; kept from the suite already in the folder: "edited" (as
+    # a person left it), "added" (a person's own), "not-seen" (the crawl no longer found it).
+    origin: Literal["generated", "edited", "added", "not-seen"] = "generated"
 
 
 class TestSuite(_Model):

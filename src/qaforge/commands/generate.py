@@ -119,9 +119,17 @@ def generate(
     suite = TestSuite.model_validate_json(Path(suite_path).read_text())
     scenarios = load_scenarios(scen)
     by_kind = dict(sorted(Counter(s.kind for s in scenarios).items()))
+    notes = [*notes, *(n for n in suite.notes if n not in notes)]
+    kept = Counter(t.origin for t in suite.tests if t.origin != "generated")
     if json_out:
         print_json(
-            {"suite": suite_path, "tests": len(suite.tests), "by_kind": by_kind, "notes": notes}
+            {
+                "suite": suite_path,
+                "tests": len(suite.tests),
+                "by_kind": by_kind,
+                "kept": dict(sorted(kept.items())),
+                "notes": notes,
+            }
         )
         return
     table = Table(title=f"Generated {len(suite.tests)} tests ({suite.language}, {strategy})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -16,6 +17,8 @@ from qaforge.generate.emit_python import PythonEmitter, test_name
 from qaforge.generate.emit_typescript import TypeScriptEmitter, ts_config_sources
 from qaforge.generate.gherkin import feature_text
 from qaforge.generate.locators import LocatorChooser
+from qaforge.generate.regenerate import merge_with_earlier
+from qaforge.generate.snapshot import write_snapshot
 from qaforge.generate.strategy import Strategy
 from qaforge.models import AppModel, GeneratedTest, Scenario, ScenarioKind, StepKind, TestSuite
 
@@ -91,8 +94,6 @@ def write_suite(
     A Python suite gets its fixtures from qaforge's pytest plugin, or (`standalone`) carries
     them in its conftest.py."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in [*out_dir.glob("test_*.py"), *out_dir.glob("*.spec.ts")]:
-        old.unlink()
     chooser = LocatorChooser(model, [str(p) for p in strategy.locator_priority])
     texts = {s.id: s.visible_texts for s in model.states}
     by_area: dict[str, list[Scenario]] = defaultdict(list)
@@ -178,9 +179,13 @@ def write_suite(
     for name, source in files.items():
         if name.endswith(".py"):
             check_python(source, name)
-    for name, source in files.items():
+    files = formatted(files)
+    # A suite already in the folder: what a person edited, added or deleted there stays so.
+    merged = merge_with_earlier(out_dir, files, suite.tests)
+    suite.tests = merged.tests
+    suite.notes += merged.notes()
+    for name, source in merged.files.items():
         (out_dir / name).write_text(source, encoding="utf-8")
-    ruff_format([out_dir / n for n in files if n.endswith(".py")])
     (out_dir / "scenarios.feature").write_text(
         feature_text(model.target.app or model.target.url, scenarios), encoding="utf-8"
     )
@@ -192,6 +197,19 @@ def write_suite(
     quarantine = out_dir / "quarantine.json"
     if quarantine.exists():
         quarantine.unlink()  # a new generation starts with nothing quarantined
-    suite.files = sorted([*files, "scenarios.feature", "model.json", "scenarios.json"])
+    generated = [*files, "scenarios.feature", "model.json", "scenarios.json"]
+    suite.files = sorted({*generated, *merged.files})
     (out_dir / "suite.json").write_text(suite.model_dump_json(indent=2), encoding="utf-8")
+    # What this generation wrote, without the person's edits kept: the next one compares.
+    write_snapshot(out_dir, "", 0, sorted({*generated, *merged.baseline}), texts=merged.baseline)
     return suite
+
+
+def formatted(files: dict[str, str]) -> dict[str, str]:
+    """`files` with their Python formatted by ruff (in a scratch folder)."""
+    with tempfile.TemporaryDirectory(prefix="qaforge-gen-") as tmp:
+        root = Path(tmp)
+        for name, source in files.items():
+            (root / name).write_text(source, encoding="utf-8")
+        ruff_format([root / n for n in files if n.endswith(".py")])
+        return {name: (root / name).read_text(encoding="utf-8") for name in files}

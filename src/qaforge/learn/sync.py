@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from qaforge.generate.snapshot import read_manifest, sha256_text, snapshot_text
 from qaforge.learn.config import LearningConfig
-from qaforge.learn.snapshot import read_manifest, sha256_text, snapshot_text
 from qaforge.learn.store import ensure_tables
 from qaforge.learn.tracking import refresh_run
 from qaforge.store.database import Database

@@ -13,10 +13,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qaforge.contracts.summary import RunSummary, TestCounts
+from qaforge.generate.snapshot import snapshot_text, stamp_snapshot, suite_files, write_snapshot
 from qaforge.learn.config import LearningConfig
 from qaforge.learn.patterns import features_of_suite, mine_patterns
 from qaforge.learn.reward import Figures, rates_from_summary, reward
-from qaforge.learn.snapshot import suite_files, write_snapshot
 from qaforge.learn.store import ensure_tables
 from qaforge.learn.variants import EVOLUTION, get_variant, refresh_variant_figures, seed_variants
 from qaforge.models import RunResults, ScenarioKind
@@ -101,16 +101,16 @@ async def record_generation(db: Database, rec: GenerationRecord) -> int:
         if variant is not None:
             variant.usage_count += 1
         if suite_dir is not None and files:
-            hashes = write_snapshot(suite_dir, rec.run_id, gen.id, files)
+            # The suite's writer snapshots what it generated (a person's edits it kept are
+            # not part of it); a suite from before that is snapshotted as it stands.
+            hashes = stamp_snapshot(suite_dir, rec.run_id, gen.id)
+            if hashes is None:
+                hashes = write_snapshot(suite_dir, rec.run_id, gen.id, files)
             for rel, digest in hashes.items():
-                s.add(
-                    GeneratedFile(
-                        generation_id=gen.id,
-                        path=rel,
-                        sha256=digest,
-                        content=(suite_dir / rel).read_text(encoding="utf-8"),
-                    )
-                )
+                content = snapshot_text(suite_dir, rel)
+                if content is None:
+                    continue
+                s.add(GeneratedFile(generation_id=gen.id, path=rel, sha256=digest, content=content))
         return gen.id
 
 

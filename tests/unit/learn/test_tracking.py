@@ -11,9 +11,9 @@ from sqlalchemy import select
 from qaforge.config import Settings
 from qaforge.contracts.generation import GenerationRecord as TaskRecord
 from qaforge.contracts.generation import GenerationRecorder
+from qaforge.generate.snapshot import SNAPSHOT_DIR, read_manifest
 from qaforge.learn.config import LearningConfig
 from qaforge.learn.recorder import make_recorder
-from qaforge.learn.snapshot import SNAPSHOT_DIR, read_manifest
 from qaforge.learn.tracking import (
     GenerationRecord,
     record_generation,
