@@ -44,6 +44,42 @@ class ControlRefused(PlaywrightError):
     catches this too."""
 
 
+# How Playwright ends a navigation answered with a file to save (`Content-Disposition:
+# attachment`, a zip) instead of a page: "Page.goto: Download is starting". The crawl's
+# contexts refuse downloads (`accept_downloads=False`), so nothing is saved.
+_DOWNLOAD_STARTING = "Download is starting"
+
+
+class DownloadStarted(PlaywrightError):
+    """A navigation to `url` was answered with a download, not a page. A Playwright error
+    still, so that whoever caught the navigation's errors before (a revisit, a confirmation)
+    catches this too."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"{url} is a download, not a page")
+        self.url = url
+
+
+def is_download(exc: BaseException) -> bool:
+    """Whether a Playwright error is a navigation that started a download (nothing else)."""
+    if isinstance(exc, DownloadStarted):
+        return True
+    if not isinstance(exc, PlaywrightError):
+        return False
+    first = str(exc).split("\n", 1)[0].strip()
+    return first == _DOWNLOAD_STARTING or first.endswith(": " + _DOWNLOAD_STARTING)
+
+
+async def navigate(page: Page, url: str) -> Response | None:
+    """`page.goto(url)` up to DOMContentLoaded; `DownloadStarted` when `url` is a download."""
+    try:
+        return await page.goto(url, wait_until="domcontentloaded")
+    except PlaywrightError as exc:
+        if is_download(exc):
+            raise DownloadStarted(url) from exc
+        raise
+
+
 # What Playwright's call log says held the action back, and how the crawl reports it.
 _HELD_BACK = (
     ("intercepts pointer events", "covered by another element"),
@@ -166,9 +202,11 @@ class Actor:
         return (await self.goto_live(page, url))[0]
 
     async def goto_live(self, page: Page, url: str) -> tuple[int | None, bool]:
-        """Load `url`: its status, and whether the page is live (its DOM never settled)."""
+        """Load `url`: its status, and whether the page is live (its DOM never settled).
+
+        `DownloadStarted` when `url` answers with a file to save: the page stays where it was."""
         started = time.monotonic()
-        resp = await page.goto(url, wait_until="domcontentloaded")
+        resp = await navigate(page, url)
         live = not await self.settle(page)
         if not live:  # a live page's time is the settle cap, not the app's speed
             self.ready_s.append(time.monotonic() - started)
@@ -199,7 +237,7 @@ class Actor:
         page.on("response", on_doc)
         try:
             if action.kind == ActionKind.GOTO and action.url:
-                await page.goto(action.url, wait_until="domcontentloaded")
+                await navigate(page, action.url)
             elif action.kind == ActionKind.FILL_SUBMIT:
                 form = form_of(source, action.form_id)
                 skipped = await fill_form(page, form, action.values, token)

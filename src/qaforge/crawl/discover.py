@@ -6,7 +6,8 @@ The walk reads links only (`<a href>`, `<area href>`), stays inside the crawl's 
 follows a link whose text or address looks destructive (log out, delete, ...), never follows a
 redirect out of scope, and prefers a kind of page (URL template) it has not fetched yet over one
 more instance of a known one. What it saw becomes `AppModel.pages`: each template's page-load
-check in the generated suite.
+check in the generated suite. A link answered with a file to save (`Content-Disposition:
+attachment`) is no page: its body is not read, and it is noted among `Discovery.downloads`.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class Discovery:
 
     pages: list[HttpPage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Links (as linked) answered with a file to save: no page, and no page a browser opens.
+    downloads: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     stopped_by: str = "frontier exhausted"
 
@@ -225,6 +228,11 @@ def cookie_jar(cookies: list[dict[str, Any]], host: str) -> httpx.Cookies:
     return jar
 
 
+def is_attachment(content_disposition: str) -> bool:
+    """Whether a `Content-Disposition` header asks to save the answer as a file."""
+    return content_disposition.split(";", 1)[0].strip().lower() == "attachment"
+
+
 def is_static(url: str) -> bool:
     """Whether `url` names an image, style sheet, script, font, media file or archive."""
     return urlsplit(url).path.lower().endswith(_STATIC)
@@ -300,10 +308,14 @@ class _Walk:
     async def fetch(self, item: _Item) -> None:
         url = item.url
         try:
-            page, body = await self._get(url)
+            got = await self._get(url)
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             self.out.errors.append(f"GET {url}: {type(exc).__name__} {exc}".strip())
             return
+        if got is None:
+            self.out.downloads.append(url)
+            return
+        page, body = got
         self.bounced = self.bounced + 1 if page.to_login else 0
         page.linked_as = item.text[:80]
         # One parse of the page gives its title and its links.
@@ -327,7 +339,9 @@ class _Walk:
                 continue  # `http://[x`: no address at all
             self.offer(target, text, item.depth + 1)
 
-    async def _get(self, url: str) -> tuple[HttpPage, str | None]:
+    async def _get(self, url: str) -> tuple[HttpPage, str | None] | None:
+        """The page at `url` (redirects followed inside the scope) and its HTML; None when it
+        is a file to save (its body is not read)."""
         current = url
         for _ in range(_REDIRECTS + 1):
             async with self.client.stream("GET", current) as r:
@@ -339,6 +353,8 @@ class _Walk:
                         return self._page(url, nxt, r, "", to_login=True), None
                     current = nxt
                     continue
+                if r.status_code < 400 and is_attachment(r.headers.get("content-disposition", "")):
+                    return None
                 chunks: list[bytes] = []
                 size = 0
                 complete = True

@@ -23,7 +23,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from qaforge.config import ConfigError, Settings
 from qaforge.contracts.tasks import CrawlLimits
-from qaforge.crawl.actor import Actor, ControlRefused, Observed, form_of
+from qaforge.crawl.actor import Actor, ControlRefused, DownloadStarted, Observed, form_of
 from qaforge.crawl.auth import (
     Credentials,
     LoginFailed,
@@ -117,6 +117,9 @@ class Explorer:
         self.unique = stable_id("crawl", limits.seed, length=6)
         self.rec = Recorder(target)
         self.url_errors: dict[str, int] = {}
+        # Links answered with a file to save (a zip, an attachment): no page, so no state and
+        # no transition, and never loaded again (as a non-HTML answer is not kept either).
+        self.downloads: set[str] = set()
         self.done_signatures: set[tuple[str, str]] = set()
         self.frontier = Frontier(limits, normalize_url(target.url))
         self.actor = Actor(self.scope.origin)
@@ -325,6 +328,7 @@ class Explorer:
             self.rec.error(f"the HTTP walk stopped: {_short(exc)}")
             return
         self.rec.pages = found.pages
+        self.downloads.update(normalize_url(u) for u in found.downloads)
         self.rec.stats.http_pages = len(found.pages)
         self.rec.stats.http_templates = found.templates
         self.rec.stats.http_duration_s = found.duration_s
@@ -469,6 +473,10 @@ class Explorer:
                     # action is skipped, the page is still good for the next work.
                     self.rec.skip(f"{self._where(work)}: {exc}")
                     break
+                except DownloadStarted as exc:
+                    # A file to save is no page and no error; the page stayed where it was.
+                    self.downloads.add(normalize_url(exc.url))
+                    break
                 except Exception as exc:
                     if isinstance(exc, PlaywrightError) and is_crash(exc) and attempt == 0:
                         await session.restart()
@@ -539,8 +547,16 @@ class Explorer:
         """Do one piece of work; True when it changed what the browser stores for the app."""
         action = work.action
         if action.kind == ActionKind.GOTO and not work.state_id:
+            url = action.url or self.target.url
+            if normalize_url(url) in self.downloads:
+                return False
             self.actor.reset(page)
-            status = await self.actor.goto(page, action.url or self.target.url)
+            try:
+                status = await self.actor.goto(page, url)
+            except DownloadStarted:
+                self.rec.stats.actions += 1
+                self.downloads.add(normalize_url(url))
+                return False
             obs = self.actor.collect(page, status)
             self.rec.stats.actions += 1
             self.rec.stats.pages_loaded += 1
@@ -568,6 +584,8 @@ class Explorer:
         tid = stable_id(source.id, action.signature())
         template = url_template(url)
         known = self.rec.url_state.get(url)
+        if url in self.downloads:
+            return  # a file to save: not a page, so no transition (as a non-HTML answer)
         if known is None and url in self.url_errors:
             self._record_link(source, action, tid, None, self.url_errors[url], url)
             return
@@ -577,7 +595,14 @@ class Explorer:
         if len(self.rec.template_urls.get(template, set())) >= self.limits.instances_per_template:
             return  # enough instances of this template: folding, not exploring
         self.actor.reset(page)
-        status = await self.actor.goto(page, url)
+        try:
+            status = await self.actor.goto(page, url)
+        except DownloadStarted:
+            # The link starts a download (the browser refuses it; the page stays as it was):
+            # noted as one, kept as a non-HTML answer is, as nothing.
+            self.rec.stats.actions += 1
+            self.downloads.add(url)
+            return
         self.rec.stats.actions += 1
         self.rec.stats.pages_loaded += 1
         obs = self.actor.collect(page, status)
@@ -823,7 +848,7 @@ class Explorer:
                 if not href or href.startswith(("javascript:", "mailto:", "tel:")):
                     continue
                 url = normalize_url(urljoin(state.url, href))
-                if not self.scope.allows_url(url):
+                if not self.scope.allows_url(url) or url in self.downloads:
                     continue
                 fragment = urlsplit(urljoin(state.url, href)).fragment
                 if (
