@@ -157,7 +157,12 @@ def test_site_never_completes_until_shutdown() -> None:
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        time.sleep(0.5)
+        # Stopped only once the reader's request is in (a loaded machine takes its time).
+        waited = time.monotonic() + 30
+        while own.hits["/never"] < 2 and time.monotonic() < waited:
+            time.sleep(0.05)
+        assert own.hits["/never"] == 2, own.hits
+        time.sleep(0.2)  # and the server has sent the start of the body
         started = time.monotonic()
     reader.join(10)
     assert not reader.is_alive(), "stopping the site did not release /never"
