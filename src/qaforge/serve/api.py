@@ -43,6 +43,7 @@ from qaforge.serve.schemas import (
     ProjectOut,
     RunIn,
     RunOut,
+    RunTestsOut,
     TenantOut,
     WhoAmI,
 )
@@ -198,6 +199,27 @@ async def artifact(
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@router.get("/runs/{run_id}/tests", response_model=RunTestsOut, tags=["runs"])
+async def run_tests(run_id: str, request: Request, who: Principal = RUNS_READ) -> RunTestsOut:
+    """The run's tests as they ended (those that did not pass first) and its findings."""
+    return await _manager(request).tests(who.tenant_id, run_id)
+
+
+@router.get("/runs/{run_id}/tests/{index}/{kind}", tags=["runs"])
+async def test_file(
+    run_id: str, index: int, kind: str, request: Request, who: Principal = ARTIFACTS_READ
+) -> Response:
+    """A test's screenshot (PNG) or Playwright trace (zip), by the test's index."""
+    if kind not in ("screenshot", "trace"):
+        raise Problem(404, f"no {kind!r} of a test; there are screenshot and trace")
+    path = await _manager(request).test_file(who.tenant_id, run_id, index, kind)
+    if kind == "screenshot":
+        return FileResponse(
+            path, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"}
+        )
+    return FileResponse(path, media_type="application/zip", filename=f"{run_id}-{index}-trace.zip")
 
 
 def _suite_zip(root: Path, run_id: str) -> Response:

@@ -64,9 +64,19 @@ async def runs_page(
 async def run_page(
     run_id: str, request: Request, who: Principal = Depends(needs(Permission.RUNS_READ))
 ) -> HTMLResponse:
-    run = await _ctx(request).runs.get(who.tenant_id, run_id)
+    runs = _ctx(request).runs
+    run = await runs.get(who.tenant_id, run_id)
+    # Findings and tests once the run has results (a run in progress shows its events).
+    found = await runs.tests(who.tenant_id, run_id)
     return _page(
-        request, "run.html.j2", who, run=run, can_rate=allows(who.role, Permission.FEEDBACK_WRITE)
+        request,
+        "run.html.j2",
+        who,
+        run=run,
+        tests=found.tests,
+        findings=found.findings,
+        can_rate=allows(who.role, Permission.FEEDBACK_WRITE),
+        can_read_files=allows(who.role, Permission.ARTIFACTS_READ),
     )
 
 

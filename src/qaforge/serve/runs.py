@@ -17,15 +17,16 @@ from sqlalchemy import func, select
 from qaforge.config import Settings
 from qaforge.contracts.envelope import new_id
 from qaforge.contracts.events import RunEvent, RunFailed, RunFinished
+from qaforge.contracts.summary import RunSummary
 from qaforge.contracts.tasks import CrawlLimits, ObserveRequest
-from qaforge.models import Auth, Target
+from qaforge.models import Auth, RunResults, Target, TestOutcome, TestResult
 from qaforge.orchestrate.orchestrator import Orchestrator, missing_credentials
 from qaforge.orchestrate.request import RunRequest
 from qaforge.orchestrate.runs import RunInfo, RunNotFound, owner_is_gone
 from qaforge.orchestrate.states import RunState
 from qaforge.serve.accounts import Tenant, audit
 from qaforge.serve.projects import check_allowed, load_project
-from qaforge.serve.schemas import RunIn, RunOut
+from qaforge.serve.schemas import FindingOut, RunIn, RunOut, RunTestsOut, TestOut
 from qaforge.serve.security import Principal
 from qaforge.store.service_tables import ProjectRunRow
 from qaforge.store.tables import RunRow
@@ -391,6 +392,47 @@ class RunManager:
                 self._ended.popitem(last=False)
         return figures, artifacts
 
+    async def tests(self, tenant_id: int, run_id: str) -> RunTestsOut:
+        """The run's tests as they ended, those that did not pass first, and its findings."""
+        info = await self.info(tenant_id, run_id)
+        results = _results(info)
+        tests = [
+            TestOut(
+                index=i,
+                test_id=r.test_id,
+                outcome=r.outcome.value,
+                failure_class=r.failure_class.value if r.failure_class else None,
+                message=r.message[:1000],
+                screenshot=_inside(info, r.screenshot) is not None,
+                trace=_inside(info, r.trace) is not None,
+                healed=any(h.accepted for h in r.heals),
+            )
+            for i, r in enumerate(results)
+        ]
+        tests.sort(key=lambda t: (t.outcome == TestOutcome.PASSED.value, t.index))
+        findings: list[FindingOut] = []
+        if info.summary_path:
+            with contextlib.suppress(OSError, ValueError):
+                summary = RunSummary.load(Path(info.summary_path))
+                findings = [
+                    FindingOut(kind=str(f.kind), where=f.where, detail=f.detail)
+                    for f in summary.findings
+                ]
+        return RunTestsOut(tests=tests, findings=findings)
+
+    async def test_file(self, tenant_id: int, run_id: str, index: int, kind: str) -> Path:
+        """The screenshot or trace of the run's test `index`; only a file inside the run's
+        folder, whatever results.json says."""
+        info = await self.info(tenant_id, run_id)
+        results = _results(info)
+        if not 0 <= index < len(results):
+            raise RunNotFound(f"run {run_id} has no test {index}")
+        r = results[index]
+        path = _inside(info, r.screenshot if kind == "screenshot" else r.trace)
+        if path is None:
+            raise RunNotFound(f"test {r.test_id} of run {run_id} has no {kind}")
+        return path
+
     async def info(self, tenant_id: int, run_id: str) -> RunInfo:
         """The run's full record (its folder), of this tenant only."""
         await self.get(tenant_id, run_id)
@@ -435,6 +477,25 @@ def _figures(path: Path) -> dict[str, Any] | None:
         "findings": len(data.get("findings", [])),
         "coverage": (data.get("coverage") or {}).get("templates"),
     }
+
+
+def _results(info: RunInfo) -> list[TestResult]:
+    path = Path(info.out_dir) / "results.json" if info.out_dir else None
+    if path is None or not path.is_file():
+        return []
+    try:
+        return RunResults.model_validate_json(path.read_text(encoding="utf-8")).results
+    except ValueError:
+        return []
+
+
+def _inside(info: RunInfo, name: str | None) -> Path | None:
+    """`name` as a file inside the run's folder, or None."""
+    if not name or not info.out_dir:
+        return None
+    root = Path(info.out_dir).resolve()
+    path = (root / name).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None
 
 
 class ServiceStopping(Exception):

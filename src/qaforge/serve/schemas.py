@@ -92,6 +92,34 @@ class RunOut(BaseModel):
     artifacts: list[str] = Field(default_factory=list)
 
 
+class TestOut(BaseModel):
+    """One test of a run, as it ended; its screenshot and trace are served by index."""
+
+    __test__ = False  # not a pytest class
+
+    index: int
+    test_id: str
+    outcome: str
+    failure_class: str | None = None
+    message: str = ""
+    screenshot: bool = False
+    trace: bool = False
+    healed: bool = False
+
+
+class FindingOut(BaseModel):
+    kind: str
+    where: str
+    detail: str
+
+
+class RunTestsOut(BaseModel):
+    """A run's tests (failed ones first) and its findings."""
+
+    tests: list[TestOut]
+    findings: list[FindingOut]
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list: `next_offset` is None on the last one."""
 

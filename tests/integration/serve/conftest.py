@@ -37,13 +37,48 @@ class World:
         return self.keys[(tenant, role)]
 
 
+# The smallest valid PNG (1x1): a screenshot's stand-in.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001a5f645400000000049454e44ae426082"
+)
+
+
 def seed_finished_run(home: Path, tenant_id: int, project_id: int, run_id: str) -> Path:
     """A COMPLETED run with a report, as the other tenant's (no second crawl needed)."""
     out = home / "runs" / run_id
     (out / "tests").mkdir(parents=True)
     (out / "report.html").write_text("<h1>rival's report</h1>")
-    (out / "summary.json").write_text(json.dumps({"tests": {"generated": 1}, "findings": []}))
     (out / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
+    # Its tests: one passed, one failed with a screenshot, and a trace path that leads out of
+    # the run's folder (never served).
+    (out / "artifacts-run0").mkdir()
+    (out / "artifacts-run0" / "shot.png").write_bytes(PNG)
+    (home / "outside.zip").write_bytes(b"not yours")
+    results = {
+        "suite_dir": str(out / "tests"),
+        "results": [
+            {"test_id": "test_x.py::test_ok", "outcome": "passed"},
+            {
+                "test_id": "test_x.py::test_x",
+                "outcome": "app-defect",
+                "failure_class": "app-defect",
+                "message": "console errors: boom",
+                "screenshot": "artifacts-run0/shot.png",
+                "trace": "../../outside.zip",
+            },
+        ],
+    }
+    (out / "results.json").write_text(json.dumps(results))
+    (out / "summary.json").write_text(
+        json.dumps(
+            {
+                "target": "http://127.0.0.1:1/",
+                "tests": {"generated": 2},
+                "findings": [{"kind": "console-error", "where": "/x", "detail": "boom"}],
+            }
+        )
+    )
 
     async def go() -> None:
         db = Database(f"sqlite:///{home / 'qaforge.db'}")

@@ -170,6 +170,37 @@ def test_no_request_reaches_a_file_outside_the_runs_folder(world: World, tmp_pat
     assert names == ["tests/test_x.py"]
 
 
+def test_a_runs_tests_and_findings_with_their_screenshots_inside_its_folder_only(
+    world: World,
+) -> None:
+    run_id = world.run[OTHER]
+    with world.server.client(world.key(Role.VIEWER, OTHER)) as c:
+        got = c.get(f"/api/v2/runs/{run_id}/tests")
+        assert got.status_code == 200, got.text
+        body = got.json()
+        # The test that did not pass comes first, with why and what shows it.
+        first, second = body["tests"]
+        assert (first["test_id"], first["outcome"], first["index"]) == (
+            "test_x.py::test_x",
+            "app-defect",
+            1,
+        )
+        assert first["message"] == "console errors: boom" and first["screenshot"] is True
+        # Its trace path leads out of the run's folder: not offered, not served.
+        assert first["trace"] is False and second["outcome"] == "passed"
+        assert body["findings"] == [{"kind": "console-error", "where": "/x", "detail": "boom"}]
+        shot = c.get(f"/api/v2/runs/{run_id}/tests/1/screenshot")
+        assert shot.status_code == 200 and shot.headers["content-type"] == "image/png"
+        assert shot.content.startswith(b"\x89PNG")
+        for url in ("tests/1/trace", "tests/0/screenshot", "tests/2/screenshot", "tests/1/x"):
+            r = c.get(f"/api/v2/runs/{run_id}/{url}")
+            assert r.status_code == 404 and b"not yours" not in r.content, (url, r.status_code)
+    # A viewer of the other tenant sees none of it.
+    with world.server.client(world.key(Role.VIEWER, OWN)) as c:
+        assert c.get(f"/api/v2/runs/{run_id}/tests").status_code == 404
+        assert c.get(f"/api/v2/runs/{run_id}/tests/1/screenshot").status_code == 404
+
+
 def _raw_get(world: World, path: str, key: str) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", world.server.port, timeout=30)
     try:

@@ -32,6 +32,9 @@ EXPECT: dict[tuple[str, str], tuple[int, int | None]] = {
     ("POST", "/api/v2/runs/{run_id}/resume"): (409, 404),  # nor resumed
     ("GET", "/api/v2/runs/{run_id}/artifacts/{name}"): (200, 404),
     ("GET", "/api/v2/runs/{run_id}/events"): (200, 404),
+    ("GET", "/api/v2/runs/{run_id}/tests"): (200, 404),
+    # A test index the run does not have (test_api reads a real screenshot).
+    ("GET", "/api/v2/runs/{run_id}/tests/{index}/{kind}"): (404, 404),
     ("POST", "/api/v2/runs/{run_id}/feedback"): (422, None),
     ("GET", "/api/v2/strategies"): (200, None),
     ("GET", "/api/v2/experiments"): (200, None),
@@ -91,6 +94,8 @@ def _fill(path: str, world: World, tenant: str) -> str:
         "project_id": str(world.project[tenant]),
         "run_id": world.run[tenant],
         "name": "summary.json",
+        "index": "99999",
+        "kind": "screenshot",
         # acme: an id nobody has; rival: a real key of the other tenant (must survive).
         "key_id": "000000000000" if tenant == OWN else world.key(Role.VIEWER, OTHER)[3:15],
     }

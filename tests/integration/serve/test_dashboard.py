@@ -67,8 +67,18 @@ async def test_a_maintainer_runs_the_demo_shop_from_the_dashboard(world: World) 
 
         await page.get_by_label("Rating (1 to 5)").fill("5")
         await page.get_by_label("Comment").fill("kept all of them")
-        await page.get_by_role("button", name="Send").click()
-        await expect(page.get_by_role("status")).to_have_text("Thank you: rating saved.")
+        await page.locator("#feedback").get_by_role("button", name="Send").click()
+        await expect(page.locator("#feedback-result")).to_have_text("Thank you: rating saved.")
+        # Each test is listed with its outcome, and rated on its own.
+        assert await page.locator("#tests tr[class^=outcome-]").count() >= 1
+        first = page.locator("form.rate-test").first
+        test_id = await first.get_attribute("data-test")
+        await first.get_by_role("combobox").select_option("2")
+        await first.get_by_role("button", name="Send").click()
+        await expect(first.get_by_role("status")).to_have_text("saved")
+        with world.server.client(world.key(Role.ADMIN)) as c:
+            audit = c.get("/api/v2/audit", params={"limit": 50}).text
+        assert test_id is not None and test_id in audit and "user:alice@" in audit
 
         # The project's trends: this run and the earlier one, charted and listed.
         await page.goto(f"/projects/{world.project[OWN]}")

@@ -99,3 +99,33 @@ def test_signed_deliveries_run_the_project_and_report_back(world: World, demo_ap
         assert states == ["pending", "success"], states
         comments = gh.comments[("acme/shop", 7)]
         assert len(comments) == 1 and comments[0]["body"].startswith("<!-- qaforge-ci -->")
+
+        # A deployment that did not succeed is ignored; a successful one on an allowed URL
+        # runs the project there (cancelled here at once: its end is told to GitHub too).
+        deployment = {**repo, "deployment": {"sha": "c" * 40}}
+        code, body, _ = _send(
+            world,
+            "deployment_status",
+            {**deployment, "deployment_status": {"state": "pending", "environment_url": "x"}},
+        )
+        assert code == 202 and "ignored" in body
+        code, body, _ = _send(
+            world,
+            "deployment_status",
+            {
+                **deployment,
+                "deployment_status": {"state": "success", "environment_url": demo_app.url + "/"},
+            },
+        )
+        assert code == 202 and body["project"] == run["project_id"], body
+        deployed = str(body["run_id"])
+        with world.server.client(world.key(Role.MAINTAINER)) as c:
+            assert c.post(f"/api/v2/runs/{deployed}/cancel").status_code == 200
+            run = wait_for(c, deployed, lambda r: r["state"] not in ("PENDING", "RUNNING"))
+        assert run["state"] == "CANCELLED" and run["started_by"] == "webhook:github@acme", run
+        deadline = time.monotonic() + 30
+        while len(gh.statuses.get(("acme/shop", "c" * 40), [])) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        statuses = gh.statuses[("acme/shop", "c" * 40)]
+        assert [s["state"] for s in statuses] == ["pending", "error"], statuses
+        assert "CANCELLED" in statuses[1]["description"].upper(), statuses
