@@ -32,6 +32,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    "--no-first-run",
 ]
 # What the suite says when it lacks its settings; qaforge reads it as a usage error of the
 # run, never as a failing test or an app defect.

@@ -107,7 +107,9 @@ def test_the_suites_settings_come_from_pytest_ini_and_the_command_line_and_envir
 ) -> None:
     from qaforge.generate.conftest_py import pytest_ini
 
-    suite = _settings_suite(tmp_path / "s", pytest_ini("http://app.test:9", "/login", False, 7000))
+    suite = _settings_suite(
+        tmp_path / "s", pytest_ini("http://app.test:9", "/login", False, 7000, standalone=False)
+    )
     clean = {"QAFORGE_BASE_URL": "", "QAFORGE_TIMEOUT_MS": ""}
     assert _printed(pytest_run(suite, "-s", env=clean)) == (
         "TIMEOUT 7000 BASE http://app.test:9 LOGIN /login"

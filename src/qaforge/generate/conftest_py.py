@@ -75,7 +75,7 @@ def conftest_source(
     http_auth: bool,
     timeout_ms: int = 5000,
     *,
-    standalone: bool = True,
+    standalone: bool,
 ) -> str:
     """conftest.py for a suite of the app at `base_url`: the plugin's few lines, or (standalone)
     the fixtures themselves with the settings declared."""
@@ -95,13 +95,14 @@ def pytest_ini(
     http_auth: bool,
     timeout_ms: int = 5000,
     *,
-    standalone: bool = False,
+    standalone: bool,
 ) -> str:
     """pytest.ini of a generated suite; with the plugin, it holds the suite's settings."""
-    lines = ["[pytest]", "addopts = -p no:cacheprovider"]
     if standalone:
-        lines.append("qaforge_fixtures = standalone")
+        lines = ["[pytest]", "addopts = -p no:cacheprovider", "qaforge_fixtures = standalone"]
     else:
+        # Named, so that it loads where plugins are not autoloaded (PYTEST_DISABLE_PLUGIN_AUTOLOAD).
+        lines = ["[pytest]", "addopts = -p no:cacheprovider -p qaforge.pytest_plugin"]
         lines.append(
             "# qaforge's pytest plugin gives this suite its fixtures, with these settings."
         )

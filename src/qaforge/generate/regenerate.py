@@ -11,8 +11,9 @@ it, per test function:
   the crawl did not reach it this time) is kept and listed, never deleted;
 - every other test is the new generation's.
 
-A suite written before snapshots were kept: its test files are moved to
-`.qaforge/replaced/` before the new ones are written, so nothing is lost either.
+A suite written before snapshots were kept: its test files (and any file of a name the new
+generation writes) are moved to `.qaforge/replaced/` first, so nothing is lost either; so are
+the files of an earlier suite of the other language.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from qaforge.generate.snapshot import read_manifest, snapshot_text
 from qaforge.models import GeneratedTest
 
 REPLACED_DIR = Path(".qaforge") / "replaced"
-# Files a generation owns (the rest of the folder is the person's).
-_TEST_GLOBS = ("test_*.py", "*.spec.ts")
 
 
 @dataclass
@@ -47,6 +46,10 @@ class Merged:
     moved_to: str | None = None
     # Files of the person's own that a new file would have replaced (theirs are kept).
     clashes: list[str] = field(default_factory=list)
+    # Support files (conftest.py, pytest.ini, ...) the person edited: kept, the new beside.
+    support_kept: list[str] = field(default_factory=list)
+    # Test files the person left not parsing: kept whole.
+    unparsed: list[str] = field(default_factory=list)
 
     def notes(self) -> list[str]:
         """One line per kind of thing kept, for the suite's notes."""
@@ -64,8 +67,16 @@ class Merged:
                 "your own files kept, their generated namesakes not written: "
                 + ", ".join(self.clashes)
             )
+        if self.support_kept:
+            out.append(
+                "you edited "
+                + ", ".join(self.support_kept)
+                + ": kept; the newly generated version is beside it as NAME.new"
+            )
+        if self.unparsed:
+            out.append("does not parse, kept as it is, not merged: " + ", ".join(self.unparsed))
         if self.moved_to:
-            out.append(f"the earlier suite had no snapshot: its tests moved to {self.moved_to}")
+            out.append(f"earlier test files moved out of the way to {self.moved_to}")
         return out
 
 
@@ -133,7 +144,10 @@ def _merge_python(
     if extra:
         body = body.rstrip("\n") + "\n\n\n" + "\n\n".join(t.rstrip("\n") + "\n" for t in extra)
     # What the kept functions may use from the file as it was (an import, a constant).
-    missing = [st for st in _statements(now) if st.strip() not in new]
+    generated_statements = set(_statements(generated))
+    missing = [
+        st for st in _statements(now) if st not in generated_statements and st.strip() not in new
+    ]
     if missing:
         tree = ast.parse(body)
         first = next(
@@ -174,6 +188,14 @@ def _tidy(source: str) -> str:
     return "".join(out).rstrip("\n") + "\n"
 
 
+def _previous_files(out_dir: Path) -> set[str]:
+    path = out_dir / "suite.json"
+    try:
+        return {str(f) for f in json.loads(path.read_text(encoding="utf-8")).get("files", [])}
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
 def _previous_tests(out_dir: Path) -> dict[str, GeneratedTest]:
     path = out_dir / "suite.json"
     if not path.exists():
@@ -185,83 +207,145 @@ def _previous_tests(out_dir: Path) -> dict[str, GeneratedTest]:
         return {}
 
 
+def _move_aside(out_dir: Path, names: list[str]) -> str:
+    target = out_dir / REPLACED_DIR / time.strftime("%Y%m%d-%H%M%S")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.move(str(out_dir / name), str(target / name))
+    return str(target.relative_to(out_dir))
+
+
 def merge_with_earlier(
-    out_dir: Path, new_files: dict[str, str], new_tests: list[GeneratedTest]
+    out_dir: Path, new_files: dict[str, str], new_tests: list[GeneratedTest], language: str
 ) -> Merged:
     """What to write into `out_dir`, keeping what a person did to the suite already there.
 
-    `new_files` and `new_tests` are this generation's (formatted) test files and tests."""
+    `new_files` and `new_tests` are this generation's (formatted) files and tests; `language`
+    its language ("python" or "ts")."""
     merged = Merged(files=dict(new_files), tests=list(new_tests), baseline=dict(new_files))
-    existing = sorted({p.name for g in _TEST_GLOBS for p in out_dir.glob(g)})
-    if not existing:
-        return merged
+    glob = "*.spec.ts" if language == "ts" else "test_*.py"
+    other = "test_*.py" if language == "ts" else "*.spec.ts"
+    existing = sorted(p.name for p in out_dir.glob(glob))
+    others = sorted(p.name for p in out_dir.glob(other))
     manifest = read_manifest(out_dir)
     if manifest is None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = out_dir / REPLACED_DIR / stamp
-        target.mkdir(parents=True, exist_ok=True)
-        for name in existing:
-            shutil.move(str(out_dir / name), str(target / name))
-        merged.moved_to = str(target.relative_to(out_dir))
+        # No snapshot (a suite from before they were kept): what cannot be told apart is moved
+        # out of the way, never deleted — the earlier suite's files and any of a new file's
+        # name; files of the person's own stay.
+        listed = _previous_files(out_dir)
+        aside = [n for n in [*existing, *others] if n in listed or n in new_files]
+        if aside:
+            merged.moved_to = _move_aside(out_dir, aside)
         return merged
     owned = set(manifest.get("files", {}))
+    # An earlier suite of the other language is no part of this one: kept, out of the way.
+    if [n for n in others if n in owned]:
+        merged.moved_to = _move_aside(out_dir, [n for n in others if n in owned])
     previous = _previous_tests(out_dir)
-    by_id = {t.test_id: t for t in new_tests}
+    _keep_edited_support(out_dir, owned, new_files, merged)
+    # A generated test file the person deleted whole stays deleted.
+    for name in sorted(n for n in owned if Path(n).match(glob) and n not in existing):
+        if name in new_files:
+            merged.files.pop(name)
+            merged.deleted += [t.test_id for t in merged.tests if t.file == name]
+            merged.tests = [t for t in merged.tests if t.file != name]
     for name in existing:
-        now = (out_dir / name).read_text(encoding="utf-8")
-        generated = snapshot_text(out_dir, name) if name in owned else None
-        if generated is None:
-            # Not written by qaforge: the person's own file stays as it is (a new file of
-            # the same name is not written).
-            if name in new_files:
-                merged.files.pop(name)
-                merged.baseline.pop(name)
-                merged.tests = [t for t in merged.tests if t.file != name]
-                merged.clashes.append(name)
-            continue
-        if now == generated:
-            if name not in new_files:
-                # Nothing edited and nothing of it found again: kept, listed as not seen.
-                merged.files[name] = merged.baseline[name] = now
-                ids = [t for t in previous if t.split("::")[0] == name]
-                merged.not_seen += ids
-                merged.tests += [previous[t].model_copy(update={"origin": "not-seen"}) for t in ids]
-                continue
-            if not name.endswith(".py"):
-                continue  # unedited: the new generation's
-        if not name.endswith(".py"):
-            # An edited TypeScript file is kept whole (no per-test merge for it).
-            merged.files[name] = now
-            merged.baseline[name] = new_files.get(name, generated)
-            ids = [t for t in previous if t.split("::")[0] == name]
-            merged.edited += ids
-            merged.tests = [t for t in merged.tests if t.file != name] + [
-                previous[t].model_copy(update={"origin": "edited"}) for t in ids
-            ]
-            continue
-        not_seen_before = {
-            t.function for t in previous.values() if t.file == name and t.origin == "not-seen"
-        }
-        text, kinds, baseline = _merge_python(
-            generated, now, new_files.get(name, ""), not_seen_before
-        )
-        merged.files[name], merged.baseline[name] = text, baseline
-        for function, kind in kinds.items():
-            test_id = f"{name}::{function}"
-            if kind == "deleted":
-                merged.deleted.append(test_id)
-                merged.tests = [
-                    t for t in merged.tests if not (t.file == name and t.function == function)
-                ]
-                continue
-            getattr(merged, kind.replace("-", "_")).append(test_id)
-            merged.tests = [
-                t for t in merged.tests if not (t.file == name and t.function == function)
-            ]
-            base = by_id.get(test_id) or previous.get(test_id)
-            if base is None:
-                base = GeneratedTest(
-                    test_id=test_id, scenario_id="", file=name, function=function, kind=""
-                )
-            merged.tests.append(base.model_copy(update={"origin": kind}))
+        _merge_file(out_dir, name, name in owned, new_files, new_tests, previous, merged)
     return merged
+
+
+# What a suite holds besides its tests; a person may edit these too.
+_SUPPORT = (
+    "conftest.py",
+    "pytest.ini",
+    "playwright.config.ts",
+    "global-setup.ts",
+    "package.json",
+    "tsconfig.json",
+)
+
+
+def _keep_edited_support(
+    out_dir: Path, owned: set[str], new_files: dict[str, str], merged: Merged
+) -> None:
+    """A support file the person edited is kept; the new one is written beside it (.new)."""
+    for name in _SUPPORT:
+        path = out_dir / name
+        if name not in new_files or not path.is_file():
+            continue
+        now = path.read_text(encoding="utf-8")
+        generated = snapshot_text(out_dir, name) if name in owned else None
+        if now == new_files[name] or (generated is not None and now == generated):
+            continue
+        merged.files[name] = now
+        merged.files[name + ".new"] = new_files[name]
+        merged.support_kept.append(name)
+
+
+def _merge_file(
+    out_dir: Path,
+    name: str,
+    is_owned: bool,
+    new_files: dict[str, str],
+    new_tests: list[GeneratedTest],
+    previous: dict[str, GeneratedTest],
+    merged: Merged,
+) -> None:
+    """Merge one test file already in the folder into what is written."""
+    now = (out_dir / name).read_text(encoding="utf-8")
+    generated = snapshot_text(out_dir, name) if is_owned else None
+    earlier = [t for t in previous.values() if t.file == name]
+    if generated is None:
+        # Not written by qaforge: the person's own file stays as it is (a new file of the
+        # same name is not written).
+        if name in new_files:
+            merged.files.pop(name)
+            merged.baseline.pop(name)
+            merged.tests = [t for t in merged.tests if t.file != name]
+            merged.clashes.append(name)
+        return
+    if now == generated:
+        if name not in new_files:
+            # Nothing edited and nothing of it found again: kept, listed as not seen.
+            merged.files[name] = merged.baseline[name] = now
+            merged.not_seen += [t.test_id for t in earlier]
+            merged.tests += [t.model_copy(update={"origin": "not-seen"}) for t in earlier]
+            return
+        if not name.endswith(".py"):
+            return  # unedited: the new generation's
+    if not name.endswith(".py") or _functions(now) is None:
+        # An edited TypeScript file, or a Python file that does not parse: kept whole as the
+        # person left it (no per-test merge), with the tests it had.
+        merged.files[name] = now
+        merged.baseline[name] = new_files.get(name, generated)
+        merged.edited += [t.test_id for t in earlier]
+        merged.tests = [t for t in merged.tests if t.file != name] + [
+            t.model_copy(update={"origin": "edited"}) for t in earlier
+        ]
+        if name.endswith(".py"):
+            merged.unparsed.append(name)
+        return
+    not_seen_before = {t.function for t in earlier if t.origin == "not-seen"}
+    text, kinds, baseline = _merge_python(generated, now, new_files.get(name, ""), not_seen_before)
+    merged.files[name], merged.baseline[name] = text, baseline
+    for function, kind in kinds.items():
+        # A parametrised function (the page checks) stands for several tests: all go alike.
+        same = [t for t in new_tests if t.file == name and t.function == function] or [
+            t for t in earlier if t.function == function
+        ]
+        merged.tests = [t for t in merged.tests if not (t.file == name and t.function == function)]
+        if kind == "deleted":
+            merged.deleted += [t.test_id for t in same] or [f"{name}::{function}"]
+            continue
+        if not same:
+            same = [
+                GeneratedTest(
+                    test_id=f"{name}::{function}",
+                    scenario_id="",
+                    file=name,
+                    function=function,
+                    kind="",
+                )
+            ]
+        getattr(merged, kind.replace("-", "_")).extend(t.test_id for t in same)
+        merged.tests += [t.model_copy(update={"origin": kind}) for t in same]

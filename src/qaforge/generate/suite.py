@@ -123,16 +123,16 @@ def write_suite(
         files.update(ts_config_sources(base_url, _login_path(model), http_auth, timeout_ms))
         for area, group in sorted(by_area.items()):
             taken: set[str] = set()
-            named = [(sc, sc.title) for sc in group]
+            named = _distinct_titles(group)
             fname = f"{area}.spec.ts"
             files[fname] = ts.module(area, model.target.url, named)
-            for sc in group:
+            for sc, title in named:
                 suite.tests.append(
                     GeneratedTest(
-                        test_id=f"{fname}::{test_name(sc.title, taken)}",
+                        test_id=f"{fname}::{test_name(title, taken)}",
                         scenario_id=sc.id,
                         file=fname,
-                        function=sc.title,
+                        function=title,
                         kind=sc.kind,
                         template=sc.template,
                         expect_defect=sc.expect_defect,
@@ -181,7 +181,7 @@ def write_suite(
             check_python(source, name)
     files = formatted(files)
     # A suite already in the folder: what a person edited, added or deleted there stays so.
-    merged = merge_with_earlier(out_dir, files, suite.tests)
+    merged = merge_with_earlier(out_dir, files, suite.tests, language)
     suite.tests = merged.tests
     suite.notes += merged.notes()
     for name, source in merged.files.items():
@@ -197,12 +197,28 @@ def write_suite(
     quarantine = out_dir / "quarantine.json"
     if quarantine.exists():
         quarantine.unlink()  # a new generation starts with nothing quarantined
-    generated = [*files, "scenarios.feature", "model.json", "scenarios.json"]
+    # A person's own file of a generated file's name is theirs: neither listed nor snapshotted.
+    generated = [
+        n
+        for n in [*files, "scenarios.feature", "model.json", "scenarios.json"]
+        if n not in merged.clashes
+    ]
     suite.files = sorted({*generated, *merged.files})
     (out_dir / "suite.json").write_text(suite.model_dump_json(indent=2), encoding="utf-8")
     # What this generation wrote, without the person's edits kept: the next one compares.
     write_snapshot(out_dir, "", 0, sorted({*generated, *merged.baseline}), texts=merged.baseline)
     return suite
+
+
+def _distinct_titles(group: list[Scenario]) -> list[tuple[Scenario, str]]:
+    """Each scenario with its test title, made unique in its file (Playwright Test refuses two
+    tests of one title in a describe block)."""
+    seen: dict[str, int] = {}
+    out: list[tuple[Scenario, str]] = []
+    for sc in group:
+        n = seen[sc.title] = seen.get(sc.title, 0) + 1
+        out.append((sc, sc.title if n == 1 else f"{sc.title} ({n})"))
+    return out
 
 
 def formatted(files: dict[str, str]) -> dict[str, str]:

@@ -222,6 +222,9 @@ async def test_file(
     return FileResponse(path, media_type="application/zip", filename=f"{run_id}-{index}-trace.zip")
 
 
+_PRIVATE = frozenset({".auth", ".qaforge", "__pycache__", "node_modules", "test-results"})
+
+
 def _suite_zip(root: Path, run_id: str) -> Response:
     tests = (root / "tests").resolve()
     if not tests.is_relative_to(root) or not tests.is_dir():
@@ -230,7 +233,10 @@ def _suite_zip(root: Path, run_id: str) -> Response:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for p in sorted(tests.rglob("*")):
             # A link inside the suite could point anywhere: only real files under the folder.
-            if p.is_symlink() or not p.is_file() or "__pycache__" in p.parts:
+            if p.is_symlink() or not p.is_file():
+                continue
+            # Never a login's cookies (.auth), qaforge's own records, caches or the toolchain.
+            if _PRIVATE.intersection(p.relative_to(tests).parts):
                 continue
             if not p.resolve().is_relative_to(tests):
                 continue

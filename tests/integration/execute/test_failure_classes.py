@@ -11,7 +11,7 @@ import pytest
 from qaforge.config import Settings
 from qaforge.demoapp.launcher import DemoApp
 from qaforge.execute.engine import execute_suite
-from qaforge.generate.conftest_py import conftest_source
+from qaforge.generate.conftest_py import conftest_source, pytest_ini
 from qaforge.models import FailureClass, GeneratedTest, ScenarioKind, TestOutcome, TestSuite
 
 pytestmark = pytest.mark.browser
@@ -30,8 +30,9 @@ TESTS = {
 
 def write_suite(d: Path, base_url: str) -> Path:
     d.mkdir(parents=True)
-    (d / "conftest.py").write_text(conftest_source(base_url, None, False))
-    (d / "pytest.ini").write_text("[pytest]\n")
+    # A suite as qaforge writes it: its fixtures from the plugin, its settings in pytest.ini.
+    (d / "conftest.py").write_text(conftest_source(base_url, None, False, standalone=False))
+    (d / "pytest.ini").write_text(pytest_ini(base_url, None, False, standalone=False))
     body = ["import re", "import time", "", "from playwright.sync_api import Page, expect", ""]
     tests = []
     for name, code in TESTS.items():
@@ -81,7 +82,9 @@ def test_each_failure_class_and_flake_detection(
     assert by["test_console"].outcome == TestOutcome.APP_DEFECT
     flaky = by["test_flaky_deal"]
     assert flaky.outcome == TestOutcome.QUARANTINED and flaky.runs == ["passed", "failed"]
-    assert results.recheck == f"the passes after the first re-ran every test that ran ({len(TESTS)})"
+    assert (
+        results.recheck == f"the passes after the first re-ran every test that ran ({len(TESTS)})"
+    )
     quarantine = json.loads((tmp_path / "suite" / "quarantine.json").read_text())
     assert [q["test_id"] for q in quarantine] == ["test_fixture.py::test_flaky_deal"]
     # A failure's trace and screenshot come from the last pass; the first records none.

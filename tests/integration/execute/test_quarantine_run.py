@@ -14,7 +14,7 @@ import pytest
 
 from qaforge.config import Settings
 from qaforge.execute.engine import execute_suite
-from qaforge.generate.conftest_py import conftest_source
+from qaforge.generate.conftest_py import conftest_source, pytest_ini
 from qaforge.models import GeneratedTest, ScenarioKind, TestOutcome, TestSuite
 
 pytestmark = pytest.mark.browser
@@ -51,8 +51,9 @@ def site() -> Iterator[str]:
 
 def write_suite(d: Path, base_url: str) -> Path:
     d.mkdir(parents=True)
-    (d / "conftest.py").write_text(conftest_source(base_url, None, False))
-    (d / "pytest.ini").write_text("[pytest]\n")
+    # A suite as qaforge writes it: its fixtures from the plugin, its settings in pytest.ini.
+    (d / "conftest.py").write_text(conftest_source(base_url, None, False, standalone=False))
+    (d / "pytest.ini").write_text(pytest_ini(base_url, None, False, standalone=False))
     (d / "test_page.py").write_text(
         "from playwright.sync_api import Page, expect\n\n\n"
         "def test_heading(page: Page) -> None:\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qaforge.generate.conftest_py import conftest_source
+from qaforge.generate.conftest_py import conftest_source, pytest_ini
 from tests.fixtures.http import QuietHandler, serve
 
 pytestmark = pytest.mark.browser
@@ -89,8 +89,12 @@ def test_benign(page: Page, console_errors: list[str]) -> None:
 
 def test_only_the_apps_own_server_errors_fail_the_console_check(tmp_path: Path) -> None:
     with serve(OtherSite) as other, serve(app_handler(other)) as url:
-        (tmp_path / "conftest.py").write_text(conftest_source(url.rstrip("/"), None, False))
-        (tmp_path / "pytest.ini").write_text("[pytest]\n")
+        (tmp_path / "conftest.py").write_text(
+            conftest_source(url.rstrip("/"), None, False, standalone=False)
+        )
+        (tmp_path / "pytest.ini").write_text(
+            pytest_ini(url.rstrip("/"), None, False, standalone=False)
+        )
         (tmp_path / "test_pages.py").write_text(TEST)
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider"],

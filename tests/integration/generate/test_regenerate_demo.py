@@ -105,9 +105,14 @@ def test_a_suite_without_a_snapshot_is_moved_aside_not_deleted(
 ) -> None:
     suite = tmp_path / "gen" / "tests"
     suite.mkdir(parents=True)
+    # An earlier suite without a snapshot: its suite.json lists its files.
     (suite / "test_old.py").write_text("def test_old() -> None:\n    assert True\n")
+    (suite / "suite.json").write_text(json.dumps({"files": ["test_old.py"], "tests": []}))
+    (suite / "test_mine.py").write_text("def test_mine() -> None:\n    assert True\n")
     result = generate(demo_model_path, tmp_path / "gen")
     moved = list((suite / ".qaforge" / "replaced").glob("*/test_old.py"))
     assert len(moved) == 1 and "test_old" in moved[0].read_text()
     assert not (suite / "test_old.py").exists()
-    assert any("moved to" in str(n) for n in result["notes"])  # type: ignore[attr-defined]
+    # A file of the person's own (not the earlier suite's) stays where it is.
+    assert (suite / "test_mine.py").is_file()
+    assert any("moved out of the way" in str(n) for n in result["notes"])  # type: ignore[attr-defined]

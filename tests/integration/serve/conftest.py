@@ -50,6 +50,12 @@ def seed_finished_run(home: Path, tenant_id: int, project_id: int, run_id: str) 
     (out / "tests").mkdir(parents=True)
     (out / "report.html").write_text("<h1>rival's report</h1>")
     (out / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
+    # What a TypeScript run's login leaves in the suite (its cookies), and qaforge's records:
+    # never in suite.zip.
+    (out / "tests" / ".auth").mkdir()
+    (out / "tests" / ".auth" / "state.json").write_text('{"cookies": ["session=secret"]}')
+    (out / "tests" / ".qaforge" / "generated").mkdir(parents=True)
+    (out / "tests" / ".qaforge" / "generated" / "test_x.py.snapshot").write_text("x")
     # Its tests: one passed, one failed with a screenshot, and a trace path that leads out of
     # the run's folder (never served).
     (out / "artifacts-run0").mkdir()

@@ -220,7 +220,7 @@ def test_old_entries_without_since_still_load(tmp_path: Path) -> None:
 
 
 def test_generated_conftest_runs_quarantined_tests(tmp_path: Path) -> None:
-    source = conftest_source("http://localhost:1/", None, False)
+    source = conftest_source("http://localhost:1/", None, False, standalone=True)
     assert "pytest.mark.skip" not in source and "add_marker(pytest.mark.skip" not in source
     (tmp_path / "conftest.py").write_text(source)
     assert not quarantine.legacy_conftest(tmp_path)

@@ -117,9 +117,9 @@ def test_one_parametrised_test_with_an_id_per_page(tmp_path: Path) -> None:
     # Read-only: the second pass samples them like other tests that only read.
     assert not any(t.changes_app for t in suite.tests)
     # The suite's login is shared with the page checks (no browser page per check): the
-    # plugin's `http` fixture, which the suite's pytest.ini asks for.
+    # plugin's `http` fixture, which the suite's pytest.ini asks for (the page checks run on
+    # the demo shop in tests/integration/generate/test_page_checks_demo.py).
     assert "qaforge_fixtures = plugin" in (tmp_path / "pytest.ini").read_text()
-    assert "def http(" in Path(pytest_fixtures.__file__).read_text()
 
 
 def test_results_map_back_to_each_page_and_drop_only_the_browser() -> None:
@@ -139,7 +139,10 @@ def test_results_map_back_to_each_page_and_drop_only_the_browser() -> None:
 def test_the_conftest_marks_a_quarantined_page_check_alone() -> None:
     # The plugin's fixtures, and the standalone conftest that carries them, name it alike.
     namespace: dict[str, object] = {"__file__": "conftest.py"}
-    exec(compile(conftest_source(BASE, None, False), "conftest.py", "exec"), namespace)
+    exec(
+        compile(conftest_source(BASE, None, False, standalone=True), "conftest.py", "exec"),
+        namespace,
+    )
     assert namespace["qaforge_id"].__code__.co_code == pytest_fixtures.qaforge_id.__code__.co_code  # type: ignore[attr-defined]
     qid = pytest_fixtures.qaforge_id
     assert qid("s/test_p.py::test_page_answers[a-b]") == "test_p.py::test_page_answers[a-b]"
@@ -186,3 +189,11 @@ def test_one_check_per_query_parameter_not_per_combination() -> None:
         "/list/?a=1 answers",
         "/list/?a=2&b=x answers",
     }
+
+
+def test_the_suites_browser_flags_are_qaforges() -> None:
+    """pytest_fixtures cannot import qaforge.config (a standalone suite carries it): the two
+    lists are kept equal by this test."""
+    from qaforge.config import CHROMIUM_ARGS
+
+    assert pytest_fixtures.CHROMIUM_FLAGS == CHROMIUM_ARGS

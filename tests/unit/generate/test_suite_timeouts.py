@@ -28,7 +28,10 @@ def test_p90_of_page_ready_times() -> None:
 def test_both_languages_default_to_the_timeout_and_let_the_environment_override_it() -> None:
     # Python: pytest.ini (the plugin's suites) or the standalone conftest holds the timeout;
     # the fixtures read QAFORGE_TIMEOUT_MS first (tests/integration/test_pytest_plugin.py).
-    assert "qaforge_timeout_ms = 8000" in pytest_ini("http://x", None, False, 8000).splitlines()
+    assert (
+        "qaforge_timeout_ms = 8000"
+        in pytest_ini("http://x", None, False, 8000, standalone=False).splitlines()
+    )
     conftest = conftest_source("http://x", None, False, 8000, standalone=True)
     assert "'qaforge_timeout_ms': '8000'" in conftest
     config = ts_config_sources("http://x", None, False, 8000)["playwright.config.ts"]
