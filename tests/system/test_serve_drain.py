@@ -1,6 +1,10 @@
 """A server stopped with SIGTERM in the middle of a run: it takes no new run while it drains,
 exits cleanly soon after its drain time, and leaves the run it could not finish to the next
-server, which ends it."""
+server, which ends it.
+
+The next server takes the run up because its owner's process is gone, as after a kill -9 (the
+same `RunManager.recover` path; a kill -9 in each stage of a CLI run is
+tests/system/test_resume.py)."""
 
 from __future__ import annotations
 
