@@ -106,29 +106,9 @@ async def run_pytest(
     n = min(workers, len(select)) if select else workers
     if n > 1:
         args += ["-n", str(n)]
-    env = suite_environment(os.environ)
-    if login is not None:
-        # The run's own credentials (a service drives runs of several apps in one process):
-        # resolved here, handed to the suite in the two variables it reads.
-        user, password = resolve_ref(login.username_ref), resolve_ref(login.password_ref)
-        if user and password:
-            env["QAFORGE_USERNAME"], env["QAFORGE_PASSWORD"] = user, password
-    env["QAFORGE_BASE_URL"] = base_url
+    env = run_environment(settings, base_url, login)
     env["QAFORGE_EVENTS"] = str(events)
-    chromium = settings.chromium_path()
-    if chromium:
-        env["QAFORGE_CHROMIUM"] = chromium
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=str(suite_dir),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    stdout, _ = await proc.communicate()
-    run = PytestRun(
-        returncode=proc.returncode or 0, output=stdout.decode(errors="replace")[-20000:]
-    )
+    run = await run_captured(args, suite_dir, env)
     if junit.exists():
         run.junit = junit
         try:
@@ -144,6 +124,37 @@ async def run_pytest(
                 tid = test_id_of("", "") if not ev.get("test") else _nodeid_to_id(ev["test"])
                 run.server_errors.setdefault(tid, []).extend(ev.get("server_errors", []))
     return run
+
+
+def run_environment(settings: Settings, base_url: str, login: Auth | None) -> dict[str, str]:
+    """The environment a suite runs in, whatever runs it (pytest, Playwright Test)."""
+    env = suite_environment(os.environ)
+    if login is not None:
+        # The run's own credentials (a service drives runs of several apps in one process):
+        # resolved here, handed to the suite in the two variables it reads.
+        user, password = resolve_ref(login.username_ref), resolve_ref(login.password_ref)
+        if user and password:
+            env["QAFORGE_USERNAME"], env["QAFORGE_PASSWORD"] = user, password
+    env["QAFORGE_BASE_URL"] = base_url
+    chromium = settings.chromium_path()
+    if chromium:
+        env["QAFORGE_CHROMIUM"] = chromium
+    return env
+
+
+async def run_captured(args: list[str], cwd: Path, env: dict[str, str]) -> PytestRun:
+    """Run a suite's runner; its exit code and the tail of its output."""
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        cwd=str(cwd),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    stdout, _ = await proc.communicate()
+    return PytestRun(
+        returncode=proc.returncode or 0, output=stdout.decode(errors="replace")[-20000:]
+    )
 
 
 def suite_environment(environ: Mapping[str, str]) -> dict[str, str]:

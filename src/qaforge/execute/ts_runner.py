@@ -4,16 +4,14 @@ happened, as `run_pytest` does for a Python suite (same environment, same result
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from pathlib import Path
 
 import defusedxml.ElementTree as safe_xml
 
 from qaforge.config import Settings
-from qaforge.crawl.auth import resolve_ref
 from qaforge.execute.junit import JunitError, read_junit
-from qaforge.execute.runner import CaseResult, PytestRun, suite_environment
+from qaforge.execute.runner import CaseResult, PytestRun, run_captured, run_environment
 from qaforge.generate.ts_toolchain import default_cache_root, ensure_toolchain, link_toolchain
 from qaforge.models import Auth, GeneratedTest, TestSuite
 
@@ -118,28 +116,10 @@ async def run_playwright(
         args.append(f"--test-list={listing}")
     n = min(workers, len(select)) if select else workers
     args.append(f"--workers={max(1, n)}")
-    env = suite_environment(os.environ)
-    if login is not None:
-        user, password = resolve_ref(login.username_ref), resolve_ref(login.password_ref)
-        if user and password:
-            env["QAFORGE_USERNAME"], env["QAFORGE_PASSWORD"] = user, password
-    env["QAFORGE_BASE_URL"] = base_url
+    env = run_environment(settings, base_url, login)
     env["PLAYWRIGHT_JUNIT_OUTPUT_FILE"] = str(junit)
     env["QAFORGE_SCREENSHOT"] = "only-on-failure" if artifacts else "off"
-    chromium = settings.chromium_path()
-    if chromium:
-        env["QAFORGE_CHROMIUM"] = chromium
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        cwd=str(suite_dir),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    stdout, _ = await proc.communicate()
-    run = PytestRun(
-        returncode=proc.returncode or 0, output=stdout.decode(errors="replace")[-20000:]
-    )
+    run = await run_captured(args, suite_dir, env)
     if junit.exists():
         run.junit = junit
         try:
