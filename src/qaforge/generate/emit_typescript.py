@@ -157,7 +157,8 @@ class TypeScriptEmitter:
                 ]
         return []
 
-    def test_block(self, sc: Scenario) -> str:
+    def test_block(self, sc: Scenario, title_text: str | None = None) -> str:
+        """One `test(...)` of `sc`, titled `title_text` (unique in its file) or its title."""
         steps = limit_assertions(sc.steps, self.strategy)
         body: list[str] = []
         for i, step in enumerate(steps):
@@ -182,7 +183,7 @@ class TypeScriptEmitter:
         comment = ts_comment(
             f"Scenario: {sc.title}\nGiven {sc.given}\nWhen {sc.when}\nThen {sc.then}"
         )
-        title = ts_str(sc.title + (" [app-defect]" if sc.expect_defect else ""))
+        title = ts_str((title_text or sc.title) + (" [app-defect]" if sc.expect_defect else ""))
         lines = [f"  /*\n   * {comment.replace(chr(10), chr(10) + '  ')}\n   */"]
         fixtures = (
             "page, baseURL"
@@ -230,7 +231,7 @@ class TypeScriptEmitter:
             ]
             head[1] = "import { test, expect, type Page } from '@playwright/test';"
         head.append(f"test.describe({ts_str(area)}, () => {{")
-        blocks = [self.test_block(sc) for sc, _ in scenarios]
+        blocks = [self.test_block(sc, title) for sc, title in scenarios]
         return "\n".join(head) + "\n" + "\n\n".join(blocks) + "\n});\n"
 
 
