@@ -395,6 +395,11 @@ class Explorer:
             for w in workers:
                 w.cancel()
 
+    @staticmethod
+    def _is_entry(work: Work) -> bool:
+        """The start page or the page after login: the crawl's ways in."""
+        return work.depth == 0 and not work.state_id
+
     def _limit_hit(self) -> str:
         return self.frontier.limit_hit(len(self.rec.states), self.rec.stats.actions)
 
@@ -463,10 +468,12 @@ class Explorer:
                     # The page (or the whole renderer) stopped answering: throw the context
                     # away, and the browser with it if even closing hangs. Cut short by the
                     # budget itself, it is no error: `stopped_by` says the budget ran out.
-                    if not self._limit_hit():
-                        self.rec.error(f"{self._where(work)}: {exc}")
                     await self.actor.discard(session, ctx, page)
                     ctx, page = None, None
+                    if attempt == 0 and self._is_entry(work) and not self._limit_hit():
+                        continue
+                    if not self._limit_hit():
+                        self.rec.error(f"{self._where(work)}: {exc}")
                     break
                 except ControlRefused as exc:
                     # The page would not take the action (a control covered or hidden): the
@@ -480,6 +487,12 @@ class Explorer:
                 except Exception as exc:
                     if isinstance(exc, PlaywrightError) and is_crash(exc) and attempt == 0:
                         await session.restart()
+                        ctx, page = None, None
+                        continue
+                    if attempt == 0 and self._is_entry(work) and not self._limit_hit():
+                        # Every page hangs off the way in: a first load that timed out (a
+                        # cold browser on a busy machine) gets a second, fresh page.
+                        await self.actor.discard(session, ctx, page)
                         ctx, page = None, None
                         continue
                     # One action failing is the action's problem, never the crawl's.

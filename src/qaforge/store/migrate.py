@@ -8,13 +8,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, pool
+from sqlalchemy import create_engine, inspect, pool, text
 from sqlalchemy.engine import make_url
 
 from qaforge.errors import UserError
 from qaforge.store.database import sync_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The PostgreSQL advisory lock migrations take (any fixed 64-bit number of our own).
+MIGRATION_LOCK = 0x716166_6F726765
 
 
 class SchemaError(UserError):
@@ -76,6 +78,23 @@ def _has_tables(url: str) -> bool:
 def ensure_schema(url: str) -> str:
     """Migrate on start when safe: always for SQLite (one user's file) and for an empty
     database; a shared PostgreSQL that is behind needs `qaforge db upgrade` (raises)."""
+    if not make_url(url).drivername.startswith("postgresql"):
+        return _ensure_schema(url)
+    # Workers and servers starting together on an empty database: one migrates, the others
+    # wait for it, instead of finding its tables half made and refusing to start.
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                return _ensure_schema(url)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+    finally:
+        engine.dispose()
+
+
+def _ensure_schema(url: str) -> str:
     rev = current(url)
     newest = head()
     if rev == newest:
@@ -85,7 +104,7 @@ def ensure_schema(url: str) -> str:
         try:
             upgrade(url)
         except Exception:
-            # Another process (a worker starting beside us) may have migrated first.
+            # Another process on the same SQLite file may have migrated first.
             if current(url) != newest:
                 raise
         return newest

@@ -32,6 +32,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/hang":
             self.server.release.wait(10)  # type: ignore[attr-defined]
             return
+        if self.path == "/cold" and "Chrome" in self.headers.get("User-Agent", ""):
+            # The browser's first load of the way in hangs (a cold start on a busy machine).
+            with self.server.lock:  # type: ignore[attr-defined]
+                self.server.cold_loads += 1  # type: ignore[attr-defined]
+                first = self.server.cold_loads == 1  # type: ignore[attr-defined]
+            if first:
+                self.server.release.wait(10)  # type: ignore[attr-defined]
+                return
         if self.path == "/away":
             self.send_response(302)
             self.send_header("Location", "http://example.invalid/elsewhere")
@@ -54,6 +62,8 @@ class _Handler(BaseHTTPRequestHandler):
 def fixture_server() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.release = threading.Event()  # type: ignore[attr-defined]
+    server.lock = threading.Lock()  # type: ignore[attr-defined]
+    server.cold_loads = 0  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -103,6 +113,13 @@ def test_hanging_link_mid_crawl_is_recorded_and_crawl_goes_on(fixture_server: st
     model = asyncio.run(Explorer(Settings(), Target(url=fixture_server + "/"), limits).run())
     assert model.crawl_stats.states == 1
     assert any("Timeout" in e or "timeout" in e for e in model.crawl_stats.errors)
+
+
+def test_a_way_in_that_hangs_once_in_the_browser_is_loaded_again(fixture_server: str) -> None:
+    limits = CrawlLimits(page_timeout_ms=1500, contexts=1, http_pages=0)
+    model = asyncio.run(Explorer(Settings(), Target(url=fixture_server + "/cold"), limits).run())
+    assert model.crawl_stats.states == 1, model.crawl_stats.errors
+    assert not any("/cold" in e for e in model.crawl_stats.errors), model.crawl_stats.errors
 
 
 def test_login_that_fails(demo_app: DemoApp, tmp_path: Path) -> None:
