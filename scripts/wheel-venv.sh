@@ -56,12 +56,12 @@ if [ ! -f "$venv/.deps-ok" ]; then
   log "creating $venv (qaforge wheel + runtime dependencies, pinned by constraints.txt)"
   rm -rf "$venv"
   "$PYTHON" -m venv --without-pip "$venv"
-  "$ROOT/.venv/bin/uv" pip install -q "${pyv[@]}" -c constraints.txt "$whl"
+  "$ROOT/.venv/bin/uv" pip install -q --compile-bytecode "${pyv[@]}" -c constraints.txt "$whl"
   touch "$venv/.deps-ok"
   echo "$wheelkey" >"$venv/.wheel-key"
 elif [ "$(cat "$venv/.wheel-key" 2>/dev/null)" != "$wheelkey" ]; then
   log "reinstalling the qaforge wheel in $venv (dependencies unchanged)"
-  "$ROOT/.venv/bin/uv" pip install -q "${pyv[@]}" --no-deps --reinstall "$whl"
+  "$ROOT/.venv/bin/uv" pip install -q --compile-bytecode "${pyv[@]}" --no-deps --reinstall "$whl"
   echo "$wheelkey" >"$venv/.wheel-key"
 fi
 pip_ "${pyv[@]}" check || { log "pip check failed in $venv"; exit 1; }

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     # The share of read-only tests the passes after the first re-run (see execute/recheck.py);
     # 1.0 re-runs the whole suite every pass.
     recheck_sample: float = Field(default=0.34, ge=0.0, le=1.0)
+    # True: the suite's pytest loads every plugin installed (a suite edited to use one more);
+    # by default it loads only the ones a generated suite needs, which starts in a second.
+    pytest_autoload: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -317,6 +317,10 @@ class CrawlStats(_Model):
     http_pages: int = 0
     http_templates: int = 0
     http_duration_s: float = 0.0
+    # The last look at each page at the end of the crawl: pages looked at, and texts seen
+    # stable at first but changed since (by the crawl's own actions, or by time).
+    looked_again: int = 0
+    texts_changed: int = 0
 
 
 FindingKind = Literal[

@@ -125,6 +125,8 @@ class Explorer:
         self.actor = Actor(self.scope.origin)
         self._landing_url = ""
         self._state_lock = asyncio.Lock()
+        # When each state was first recorded (crawl seconds): the last look goes oldest first.
+        self._seen_at: dict[str, float] = {}
         self._idle = 0
         self._creds: Credentials | None = None
         self._session: BrowserSession | None = None
@@ -164,6 +166,7 @@ class Explorer:
             except TimeoutError:
                 self._stop_reason = self._stop_reason or "time-budget"
                 self.rec.error("the crawl did not stop at its budget: stopped it")
+            await self._look_again(session)
         except asyncio.CancelledError:
             self._stop_reason = "cancelled"
             raise
@@ -729,6 +732,7 @@ class Explorer:
                     state.reach_url = None
                     state.reach_path = [*src.reach_path, tid] if not src.reach_url else [tid]
             self.rec.states[state.id] = state
+            self._seen_at[state.id] = self.frontier.elapsed_s
             if in_mode and not state.reach_url:
                 self.rec.mode_states.add(state.id)
             self.rec.template_urls.setdefault(template, set()).add(normalize_url(obs.url))
@@ -801,6 +805,53 @@ class Explorer:
         state.stable_texts = [t for t in first.texts if t in again]
         if len(state.stable_texts) > 60:
             state.stable_texts = state.stable_texts[:60]
+
+    async def _look_again(self, session: BrowserSession) -> None:
+        """Load once more, at the end and in fresh contexts, every state a URL reproduces:
+        texts the crawl's own later actions or the time since changed are no longer stable.
+
+        The revisit a moment after the first visit cannot see those: MLflow's prompts page
+        said "No prompts created" until the crawl pressed "Start Demo", and a test asserting
+        that heading failed on the healthy app; "28 minutes ago" holds for a minute."""
+        left = min(self.frontier.look_again_s, self.frontier.time_left_s)
+        states = [s for s in self.rec.states.values() if s.reach_url and s.stable_texts]
+        if left < 1 or not states:
+            return
+        queue: asyncio.Queue[State] = asyncio.Queue()
+        for state in sorted(states, key=lambda s: self._seen_at.get(s.id, 0.0)):
+            queue.put_nowait(state)
+
+        async def look() -> None:
+            ctx = await within(session.new_context(), 30, "opening a context")
+            try:
+                page = await within(ctx.new_page(), 30, "opening a page")
+                while not queue.empty():
+                    await self._look_at(page, queue.get_nowait())
+            finally:
+                await quietly(ctx.close(), CLOSE_TIMEOUT_S)
+
+        lookers = [look() for _ in range(max(1, min(self.limits.contexts, len(states))))]
+        if not await quietly(asyncio.gather(*lookers), left):
+            self.rec.skip(f"the last look at each page stopped at its {left:.0f}s share")
+
+    async def _look_at(self, page: Page, state: State) -> None:
+        """One state's last look; a page that fails to load, or loads elsewhere (logged
+        out, redirected), changes nothing."""
+        assert state.reach_url
+        try:
+            await self.actor.goto_live(page, state.reach_url)
+            if normalize_url(page.url) != state.reach_url:
+                return
+            self.rec.stats.pages_loaded += 1
+            last = await take_snapshot(page, verify=False)
+        except (PlaywrightError, BrowserTimeout, DownloadStarted):
+            return
+        now = set(last.texts)
+        kept = [t for t in state.stable_texts if t in now]
+        self.rec.stats.texts_changed += len(state.stable_texts) - len(kept)
+        state.stable_texts = kept
+        state.row_count = min(state.row_count, row_count_of(last))
+        self.rec.stats.looked_again += 1
 
     async def _confirm(self, source: State, transition: Transition, target: State) -> None:
         """Do the action again in a fresh context, as a test would; record whether it led to

@@ -26,6 +26,9 @@ BUDGET_GRACE_S = 5.0
 # Exploring stops this much before the budget (at most a tenth of it): work in flight, closing
 # the browser and the login probe then fit inside --time-budget instead of after it.
 WRAP_UP_S = 10.0
+# The end of the budget kept for the last look at each page (at most a tenth of it): texts
+# the crawl's own actions changed are found before tests assert them.
+LOOK_AGAIN_S = 20.0
 
 
 @dataclass
@@ -101,11 +104,22 @@ class Frontier:
     def explore_budget_s(self) -> float:
         """The part of the time budget spent exploring; the rest is for wrapping up."""
         budget = self.limits.time_budget_s
-        return budget - min(WRAP_UP_S, budget / 10)
+        return budget - min(WRAP_UP_S, budget / 10) - self.look_again_s
+
+    @property
+    def look_again_s(self) -> float:
+        """The share of the budget kept for the last look at each page."""
+        return min(LOOK_AGAIN_S, self.limits.time_budget_s / 10)
 
     @property
     def explore_left_s(self) -> float:
         return self.explore_budget_s - self.elapsed_s
+
+    @property
+    def time_left_s(self) -> float:
+        """Seconds left before the wrap-up (the last look may use what exploring left)."""
+        budget = self.limits.time_budget_s
+        return budget - min(WRAP_UP_S, budget / 10) - self.elapsed_s
 
     def limit_hit(self, states: int, actions: int) -> str:
         """Which limit stops the crawl now ("" when none does)."""

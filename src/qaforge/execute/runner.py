@@ -66,6 +66,16 @@ def parse_junit(path: Path) -> dict[str, CaseResult]:
     return out
 
 
+# What a generated suite runs on: pytest-playwright (--base-url, --tracing, --screenshot,
+# --output), pytest-timeout, pytest-xdist (-n) and qaforge's own fixtures.
+_PLUGINS = (
+    *("-p", "pytest_playwright.pytest_playwright"),
+    *("-p", "pytest_timeout"),
+    *("-p", "xdist.plugin"),
+    *("-p", "qaforge.pytest_plugin"),
+)
+
+
 async def run_pytest(
     suite_dir: Path,
     base_url: str,
@@ -96,6 +106,10 @@ async def run_pytest(
         "-q",
         "-p",
         "no:cacheprovider",
+        # The plugins a suite needs, named: with every plugin of the environment loaded
+        # (hypothesis, langsmith, ... in a developer's) each pytest and each xdist worker
+        # spent seconds importing what no generated test uses.
+        *(() if settings.pytest_autoload else _PLUGINS),
         f"--junitxml={junit}",
         f"--tracing={'retain-on-failure' if artifacts else 'off'}",
         f"--screenshot={'only-on-failure' if artifacts else 'off'}",
@@ -108,6 +122,8 @@ async def run_pytest(
         args += ["-n", str(n)]
     env = run_environment(settings, base_url, login)
     env["QAFORGE_EVENTS"] = str(events)
+    if not settings.pytest_autoload:
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     run = await run_captured(args, suite_dir, env)
     if junit.exists():
         run.junit = junit

@@ -74,9 +74,11 @@ def test_limits_stop_the_crawl_with_their_name() -> None:
     assert f.limit_hit(states=9, actions=49) == ""
     assert f.limit_hit(states=10, actions=0) == "max-states"
     assert f.limit_hit(states=0, actions=50) == "max-actions"
-    # 10 s of a 100 s budget are kept for wrapping up: exploring stops at 90 s.
-    assert f.explore_budget_s == 90.0
-    clock.now += 89.9
+    # 10 s of a 100 s budget are kept for wrapping up and 10 s for the last look at each
+    # page: exploring stops at 80 s.
+    assert f.explore_budget_s == 80.0
+    assert f.look_again_s == 10.0
+    clock.now += 79.9
     assert f.limit_hit(states=0, actions=0) == ""
     clock.now += 0.2
     assert f.limit_hit(states=0, actions=0) == "time-budget"
@@ -87,9 +89,9 @@ def test_one_piece_of_work_may_not_run_far_past_the_budget() -> None:
     f = Frontier(CrawlLimits(time_budget_s=300, page_timeout_ms=15_000), "http://x/", clock)
     f.start()
     assert f.work_deadline() == 45.0  # three page loads
-    clock.now += 280  # 10 s of exploring left
+    clock.now += 260  # 10 s of exploring left (20 s are the last look's, 10 s wrap-up)
     assert f.work_deadline() == 15.0  # what is left plus the grace
     clock.now += 60
     assert f.work_deadline() == 5.0  # never less than a few seconds
-    # A short budget keeps a tenth of itself for wrapping up.
-    assert Frontier(CrawlLimits(time_budget_s=30), "http://x/").explore_budget_s == 27.0
+    # A short budget keeps a tenth of itself for wrapping up, and a tenth for the last look.
+    assert Frontier(CrawlLimits(time_budget_s=30), "http://x/").explore_budget_s == 24.0
