@@ -58,6 +58,7 @@ from qaforge.crawl.observe import (
 from qaforge.crawl.recorder import Recorder
 from qaforge.crawl.scope import Scope
 from qaforge.crawl.search import listed_texts, search_field, search_terms
+from qaforge.crawl.stability import count_of
 from qaforge.crawl.urltemplate import normalize_url, url_template
 from qaforge.errors import UserError
 from qaforge.models import (
@@ -822,11 +823,17 @@ class Explorer:
             queue.put_nowait(state)
 
         async def look() -> None:
-            ctx = await within(session.new_context(), 30, "opening a context")
+            # Never raises: one looker failing must not leave the others running unawaited.
+            try:
+                ctx = await within(session.new_context(), 30, "opening a context")
+            except (PlaywrightError, BrowserTimeout):
+                return
             try:
                 page = await within(ctx.new_page(), 30, "opening a page")
                 while not queue.empty():
                     await self._look_at(page, queue.get_nowait())
+            except (PlaywrightError, BrowserTimeout):
+                return
             finally:
                 await quietly(ctx.close(), CLOSE_TIMEOUT_S)
 
@@ -847,7 +854,10 @@ class Explorer:
         except (PlaywrightError, BrowserTimeout, DownloadStarted):
             return
         now = set(last.texts)
-        kept = [t for t in state.stable_texts if t in now]
+        counts = _counts(last.texts)
+        # A count that grew ("12 products", now "13 products": the crawl added one) is what
+        # the counts oracle asserts as "at least 12": it stays; one that fell does not.
+        kept = [t for t in state.stable_texts if t in now or _still_counted(t, counts)]
         self.rec.stats.texts_changed += len(state.stable_texts) - len(kept)
         state.stable_texts = kept
         state.row_count = min(state.row_count, row_count_of(last))
@@ -1189,6 +1199,34 @@ class Explorer:
         stats = self.rec.figures()
         stats.queued = len(self.frontier)
         self.progress(stats)
+
+
+def _noun_key(noun: str) -> str:
+    """One key for a count's noun in the singular and the plural ("entry", "entries"; "box",
+    "boxes"; "house", "houses"). A pair it misses only drops a text: no false alarm."""
+    words = noun.lower().split()
+    if not words:
+        return ""
+    last = words[-1]
+    last = last[:-3] + "y" if last.endswith("ies") else last.removesuffix("s").removesuffix("e")
+    return " ".join([*words[:-1], last])
+
+
+def _counts(texts: list[str]) -> dict[str, int]:
+    """The highest count a page states per noun."""
+    out: dict[str, int] = {}
+    for text in texts:
+        found = count_of(text)
+        if found is not None:
+            key = _noun_key(found[1])
+            out[key] = max(out.get(key, 0), found[0])
+    return out
+
+
+def _still_counted(text: str, counts: dict[str, int]) -> bool:
+    """Whether `text` is a count the page now states as at least as high."""
+    found = count_of(text)
+    return found is not None and counts.get(_noun_key(found[1]), -1) >= found[0]
 
 
 class _SessionLost(Exception):

@@ -95,3 +95,4 @@ def test_one_piece_of_work_may_not_run_far_past_the_budget() -> None:
     assert f.work_deadline() == 5.0  # never less than a few seconds
     # A short budget keeps a tenth of itself for wrapping up, and a tenth for the last look.
     assert Frontier(CrawlLimits(time_budget_s=30), "http://x/").explore_budget_s == 24.0
+
