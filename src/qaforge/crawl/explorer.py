@@ -48,6 +48,7 @@ from qaforge.crawl.forms import (
     rejection,
 )
 from qaforge.crawl.frontier import BUDGET_GRACE_S, CONTROL, NEW_PAGE, SUBMIT, Frontier, Work
+from qaforge.crawl.last_look import look_again
 from qaforge.crawl.modes import switches_mode
 from qaforge.crawl.observe import (
     Snapshot,
@@ -58,7 +59,6 @@ from qaforge.crawl.observe import (
 from qaforge.crawl.recorder import Recorder
 from qaforge.crawl.scope import Scope
 from qaforge.crawl.search import listed_texts, search_field, search_terms
-from qaforge.crawl.stability import count_of
 from qaforge.crawl.urltemplate import normalize_url, url_template
 from qaforge.errors import UserError
 from qaforge.models import (
@@ -808,60 +808,14 @@ class Explorer:
             state.stable_texts = state.stable_texts[:60]
 
     async def _look_again(self, session: BrowserSession) -> None:
-        """Load once more, at the end and in fresh contexts, every state a URL reproduces:
-        texts the crawl's own later actions or the time since changed are no longer stable.
-
-        The revisit a moment after the first visit cannot see those: MLflow's prompts page
-        said "No prompts created" until the crawl pressed "Start Demo", and a test asserting
-        that heading failed on the healthy app; "28 minutes ago" holds for a minute."""
+        """The last look at each page (`crawl/last_look.py`), oldest state first, inside the
+        share of the budget kept for it."""
         left = min(self.frontier.look_again_s, self.frontier.time_left_s)
-        states = [s for s in self.rec.states.values() if s.reach_url and s.stable_texts]
-        if left < 1 or not states:
-            return
-        queue: asyncio.Queue[State] = asyncio.Queue()
-        for state in sorted(states, key=lambda s: self._seen_at.get(s.id, 0.0)):
-            queue.put_nowait(state)
-
-        async def look() -> None:
-            # Never raises: one looker failing must not leave the others running unawaited.
-            try:
-                ctx = await within(session.new_context(), 30, "opening a context")
-            except (PlaywrightError, BrowserTimeout):
-                return
-            try:
-                page = await within(ctx.new_page(), 30, "opening a page")
-                while not queue.empty():
-                    await self._look_at(page, queue.get_nowait())
-            except (PlaywrightError, BrowserTimeout):
-                return
-            finally:
-                await quietly(ctx.close(), CLOSE_TIMEOUT_S)
-
-        lookers = [look() for _ in range(max(1, min(self.limits.contexts, len(states))))]
-        if not await quietly(asyncio.gather(*lookers), left):
+        states = sorted(self.rec.states.values(), key=lambda s: self._seen_at.get(s.id, 0.0))
+        if not await look_again(
+            states, session.new_context, self.actor, self.rec.stats, self.limits.contexts, left
+        ):
             self.rec.skip(f"the last look at each page stopped at its {left:.0f}s share")
-
-    async def _look_at(self, page: Page, state: State) -> None:
-        """One state's last look; a page that fails to load, or loads elsewhere (logged
-        out, redirected), changes nothing."""
-        assert state.reach_url
-        try:
-            await self.actor.goto_live(page, state.reach_url)
-            if normalize_url(page.url) != state.reach_url:
-                return
-            self.rec.stats.pages_loaded += 1
-            last = await take_snapshot(page, verify=False)
-        except (PlaywrightError, BrowserTimeout, DownloadStarted):
-            return
-        now = set(last.texts)
-        counts = _counts(last.texts)
-        # A count that grew ("12 products", now "13 products": the crawl added one) is what
-        # the counts oracle asserts as "at least 12": it stays; one that fell does not.
-        kept = [t for t in state.stable_texts if t in now or _still_counted(t, counts)]
-        self.rec.stats.texts_changed += len(state.stable_texts) - len(kept)
-        state.stable_texts = kept
-        state.row_count = min(state.row_count, row_count_of(last))
-        self.rec.stats.looked_again += 1
 
     async def _confirm(self, source: State, transition: Transition, target: State) -> None:
         """Do the action again in a fresh context, as a test would; record whether it led to
@@ -1199,34 +1153,6 @@ class Explorer:
         stats = self.rec.figures()
         stats.queued = len(self.frontier)
         self.progress(stats)
-
-
-def _noun_key(noun: str) -> str:
-    """One key for a count's noun in the singular and the plural ("entry", "entries"; "box",
-    "boxes"; "house", "houses"). A pair it misses only drops a text: no false alarm."""
-    words = noun.lower().split()
-    if not words:
-        return ""
-    last = words[-1]
-    last = last[:-3] + "y" if last.endswith("ies") else last.removesuffix("s").removesuffix("e")
-    return " ".join([*words[:-1], last])
-
-
-def _counts(texts: list[str]) -> dict[str, int]:
-    """The highest count a page states per noun."""
-    out: dict[str, int] = {}
-    for text in texts:
-        found = count_of(text)
-        if found is not None:
-            key = _noun_key(found[1])
-            out[key] = max(out.get(key, 0), found[0])
-    return out
-
-
-def _still_counted(text: str, counts: dict[str, int]) -> bool:
-    """Whether `text` is a count the page now states as at least as high."""
-    found = count_of(text)
-    return found is not None and counts.get(_noun_key(found[1]), -1) >= found[0]
 
 
 class _SessionLost(Exception):
