@@ -33,13 +33,21 @@ async def look_again(
     seconds: float,
 ) -> bool:
     """Look at each state a URL reproduces once more, in order, with `lookers` fresh contexts
-    for at most `seconds`; whether every state was looked at in time."""
-    todo = [s for s in states if s.reach_url and s.stable_texts]
+    for at most `seconds`; whether every state was looked at in time.
+
+    A text found changed on one page is data that changes, wherever it shows: it leaves the
+    stable texts of the states not looked at too (one reached by replaying clicks, or one the
+    time did not reach). MLflow's "Create your first prompt" was also the target of a click
+    from the home page."""
+    everything = list(states)
+    todo = [s for s in everything if s.reach_url and s.stable_texts]
     if seconds < 1 or not todo:
         return True
     queue: asyncio.Queue[State] = asyncio.Queue()
     for state in todo:
         queue.put_nowait(state)
+    looked: set[str] = set()
+    changed: set[str] = set()
 
     async def look() -> None:
         # Never raises: one looker failing must not leave the others running unawaited.
@@ -50,35 +58,47 @@ async def look_again(
         try:
             page = await within(ctx.new_page(), 30, "opening a page")
             while not queue.empty():
-                await look_at(page, queue.get_nowait(), actor, stats)
+                state = queue.get_nowait()
+                dropped = await look_at(page, state, actor, stats)
+                if dropped is not None:
+                    looked.add(state.id)
+                    changed.update(dropped)
         except (PlaywrightError, BrowserTimeout):
             return
         finally:
             await quietly(ctx.close(), CLOSE_TIMEOUT_S)
 
     n = max(1, min(lookers, len(todo)))
-    return await quietly(asyncio.gather(*(look() for _ in range(n))), seconds)
+    finished = await quietly(asyncio.gather(*(look() for _ in range(n))), seconds)
+    for state in everything:
+        if state.id not in looked and changed.intersection(state.stable_texts):
+            kept = [t for t in state.stable_texts if t not in changed]
+            stats.texts_changed += len(state.stable_texts) - len(kept)
+            state.stable_texts = kept
+    return finished
 
 
-async def look_at(page: Page, state: State, actor: Actor, stats: CrawlStats) -> None:
-    """One state's last look; a page that fails to load, or loads elsewhere (logged out,
-    redirected), changes nothing."""
+async def look_at(page: Page, state: State, actor: Actor, stats: CrawlStats) -> list[str] | None:
+    """One state's last look: the stable texts it no longer shows. A page that fails to
+    load, or loads elsewhere (logged out, redirected), changes nothing (None)."""
     assert state.reach_url
     try:
         await actor.goto_live(page, state.reach_url)
         if normalize_url(page.url) != state.reach_url:
-            return
+            return None
         stats.pages_loaded += 1
         last = await take_snapshot(page, verify=False)
     except (PlaywrightError, BrowserTimeout, DownloadStarted):
-        return
+        return None
     now = set(last.texts)
     counts = stated_counts(last.texts)
     kept = [t for t in state.stable_texts if t in now or still_counted(t, counts)]
-    stats.texts_changed += len(state.stable_texts) - len(kept)
+    dropped = [t for t in state.stable_texts if t not in kept]
+    stats.texts_changed += len(dropped)
     state.stable_texts = kept
     state.row_count = min(state.row_count, row_count_of(last))
     stats.looked_again += 1
+    return dropped
 
 
 def noun_key(noun: str) -> str:

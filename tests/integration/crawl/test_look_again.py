@@ -31,8 +31,12 @@ class Shop(QuietHandler):
 
     def do_GET(self) -> None:
         if self.path == "/":
+            # A panel only a click shows (no URL of its own), with the same empty-list text.
             self.send_html(200, "<title>Home</title><h1>Home</h1>"
-                           "<a href='/items'>Items</a> <a href='/new'>New item</a>")
+                           "<a href='/items'>Items</a> <a href='/new'>New item</a>"
+                           "<button type=button onclick=\"document.getElementById('p')"
+                           ".innerHTML='<h2>Your items</h2><p>No items yet</p>'\">"
+                           "Show my items</button><div id=p></div>")
         elif self.path == "/items":
             with self.lock:
                 listed = list(self.items)
@@ -73,5 +77,11 @@ def test_a_text_the_crawl_itself_changed_later_is_not_stable() -> None:
     # "at least 2 entries".
     assert all("Items" in s.stable_texts for s in empty)
     assert all("2 entries" in s.counts for s in empty), [(s.stable_texts, s.counts) for s in empty]
+    # A state reached by a click is not loaded again, but the text found changed elsewhere
+    # is data wherever it shows.
+    panels = [s for s in model.states if "Your items" in s.visible_texts]
+    assert panels and all(not s.reach_url for s in panels), [s.url for s in panels]
+    assert all("Your items" in s.stable_texts for s in panels)
+    assert all("No items yet" not in s.stable_texts for s in panels)
     assert model.crawl_stats.looked_again >= len(lists)
     assert model.crawl_stats.texts_changed >= 1
