@@ -93,7 +93,10 @@ def test_signed_deliveries_run_the_project_and_report_back(world: World, demo_ap
             run = wait_for(c, run_id, lambda r: r["state"] in ("COMPLETED", "FAILED"))
         assert run["state"] == "COMPLETED" and run["started_by"] == "webhook:github@acme"
         deadline = time.monotonic() + 30
-        while len(gh.statuses.get(("acme/shop", sha), [])) < 2 and time.monotonic() < deadline:
+        # The final status goes first, then the comment: wait for both.
+        while time.monotonic() < deadline and (
+            len(gh.statuses.get(("acme/shop", sha), [])) < 2 or ("acme/shop", 7) not in gh.comments
+        ):
             time.sleep(0.2)
         states = [s["state"] for s in gh.statuses[("acme/shop", sha)]]
         assert states == ["pending", "success"], states
