@@ -126,8 +126,6 @@ class Explorer:
         self.actor = Actor(self.scope.origin)
         self._landing_url = ""
         self._state_lock = asyncio.Lock()
-        # When each state was first recorded (crawl seconds): the last look goes oldest first.
-        self._seen_at: dict[str, float] = {}
         self._idle = 0
         self._creds: Credentials | None = None
         self._session: BrowserSession | None = None
@@ -733,7 +731,6 @@ class Explorer:
                     state.reach_url = None
                     state.reach_path = [*src.reach_path, tid] if not src.reach_url else [tid]
             self.rec.states[state.id] = state
-            self._seen_at[state.id] = self.frontier.elapsed_s
             if in_mode and not state.reach_url:
                 self.rec.mode_states.add(state.id)
             self.rec.template_urls.setdefault(template, set()).add(normalize_url(obs.url))
@@ -808,12 +805,16 @@ class Explorer:
             state.stable_texts = state.stable_texts[:60]
 
     async def _look_again(self, session: BrowserSession) -> None:
-        """The last look at each page (`crawl/last_look.py`), oldest state first, inside the
-        share of the budget kept for it."""
+        """The last look at each page (`crawl/last_look.py`), oldest state first (the order
+        they were recorded in), inside the share of the budget kept for it."""
         left = min(self.frontier.look_again_s, self.frontier.time_left_s)
-        states = sorted(self.rec.states.values(), key=lambda s: self._seen_at.get(s.id, 0.0))
         if not await look_again(
-            states, session.new_context, self.actor, self.rec.stats, self.limits.contexts, left
+            self.rec.states.values(),
+            session.new_context,
+            self.actor,
+            self.rec.stats,
+            self.limits.contexts,
+            left,
         ):
             self.rec.skip(f"the last look at each page stopped at its {left:.0f}s share")
 

@@ -103,8 +103,13 @@ class Frontier:
     @property
     def explore_budget_s(self) -> float:
         """The part of the time budget spent exploring; the rest is for wrapping up."""
+        return self._wrap_up_at_s - self.look_again_s
+
+    @property
+    def _wrap_up_at_s(self) -> float:
+        """When, in crawl seconds, the wrap-up starts."""
         budget = self.limits.time_budget_s
-        return budget - min(WRAP_UP_S, budget / 10) - self.look_again_s
+        return budget - min(WRAP_UP_S, budget / 10)
 
     @property
     def look_again_s(self) -> float:
@@ -118,8 +123,7 @@ class Frontier:
     @property
     def time_left_s(self) -> float:
         """Seconds left before the wrap-up (the last look may use what exploring left)."""
-        budget = self.limits.time_budget_s
-        return budget - min(WRAP_UP_S, budget / 10) - self.elapsed_s
+        return self._wrap_up_at_s - self.elapsed_s
 
     def limit_hit(self, states: int, actions: int) -> str:
         """Which limit stops the crawl now ("" when none does)."""

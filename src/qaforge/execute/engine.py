@@ -13,15 +13,13 @@ from qaforge.errors import UserError
 from qaforge.execute import quarantine
 from qaforge.execute.classify import classify
 from qaforge.execute.recheck import Recheck, recheck_selection
-from qaforge.execute.runner import CaseResult, PytestRun
+from qaforge.execute.runner import CaseResult, PytestRun, workers_for
 from qaforge.execute.runners import node_id as node_id  # (moved there; still importable)
 from qaforge.execute.runners import runner_for
 from qaforge.generate.conftest_py import CONFIG_MARKER
 from qaforge.models import Auth, GeneratedTest, RunResults, TestOutcome, TestResult, TestSuite
 
 _FAILING = frozenset({"failed", "error", "missing"})
-# Tests that make a second parallel worker worth its start-up.
-TESTS_PER_WORKER = 8
 
 # Told about each pytest pass as it ends (its index, counting retries, and what it ran).
 PassListener = Callable[[int, PytestRun], Awaitable[None]]
@@ -169,13 +167,6 @@ def differing(
     return [t for t in test_ids if len(set(_outcomes(_seen(t, runs, rechecked)))) > 1]
 
 
-def workers_for(tests: int, workers: int) -> int:
-    """Parallel workers for a pass of `tests` tests: one more per `TESTS_PER_WORKER`, at most
-    `workers`. Each worker starts a Python, a browser and a login of its own (seconds on a
-    busy machine), which a handful of tests do not win back."""
-    return max(1, min(workers, tests // TESTS_PER_WORKER))
-
-
 async def execute_suite(
     suite_path: Path,
     base_url: str,
@@ -232,9 +223,8 @@ async def execute_suite(
                         None
                         if recheck is None
                         else [select[t.test_id] for t in suite.tests if t.test_id in recheck.tests],
-                        workers_for(
-                            len(suite.tests) if recheck is None else len(recheck.tests), workers
-                        ),
+                        # A selection is sized by the runner; the whole suite here.
+                        workers_for(len(suite.tests), workers) if recheck is None else workers,
                         test_timeout_s,
                         artifacts=i == passes - 1,
                         login=login,
@@ -271,7 +261,7 @@ async def execute_suite(
                         settings,
                         len(done) + k,
                         [select[t] for t in retried],
-                        workers_for(len(retried), workers),
+                        workers,
                         test_timeout_s,
                         login=login,
                     ),

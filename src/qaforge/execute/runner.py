@@ -76,6 +76,17 @@ _PLUGINS = (
 )
 
 
+# Tests that make a second parallel worker worth its start-up.
+TESTS_PER_WORKER = 8
+
+
+def workers_for(tests: int, workers: int) -> int:
+    """Parallel workers for a run of `tests` tests: one more per `TESTS_PER_WORKER`, at most
+    `workers`. Each worker starts a Python, a browser and a login of its own (seconds on a
+    busy machine), which a handful of tests do not win back."""
+    return max(1, min(workers, tests // TESTS_PER_WORKER))
+
+
 async def run_pytest(
     suite_dir: Path,
     base_url: str,
@@ -117,7 +128,7 @@ async def run_pytest(
         f"--timeout={int(test_timeout_s)}",
         f"--base-url={base_url}",
     ]
-    n = min(workers, len(select)) if select else workers
+    n = workers_for(len(select), workers) if select else workers
     if n > 1:
         args += ["-n", str(n)]
     env = run_environment(settings, base_url, login)

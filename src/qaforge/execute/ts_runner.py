@@ -11,7 +11,13 @@ import defusedxml.ElementTree as safe_xml
 
 from qaforge.config import Settings
 from qaforge.execute.junit import JunitError, read_junit
-from qaforge.execute.runner import CaseResult, PytestRun, run_captured, run_environment
+from qaforge.execute.runner import (
+    CaseResult,
+    PytestRun,
+    run_captured,
+    run_environment,
+    workers_for,
+)
 from qaforge.generate.ts_toolchain import default_cache_root, ensure_toolchain, link_toolchain
 from qaforge.models import Auth, GeneratedTest, TestSuite
 
@@ -114,7 +120,7 @@ async def run_playwright(
         listing = out_dir / f"select-run{run_index}.txt"
         listing.write_text("".join(f"{line}\n" for line in select), encoding="utf-8")
         args.append(f"--test-list={listing}")
-    n = min(workers, len(select)) if select else workers
+    n = workers_for(len(select), workers) if select else workers
     args.append(f"--workers={max(1, n)}")
     env = run_environment(settings, base_url, login)
     env["PLAYWRIGHT_JUNIT_OUTPUT_FILE"] = str(junit)

@@ -7,7 +7,6 @@ import asyncio
 from pathlib import Path
 
 from qaforge.config import Settings
-from qaforge.execute.engine import TESTS_PER_WORKER, workers_for
 from qaforge.execute.runner import run_pytest
 
 TEST = '''
@@ -49,9 +48,3 @@ def test_autoload_loads_every_plugin(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home", pytest_autoload=True)
     assert _run(tmp_path, settings) == "failed"
 
-
-def test_a_second_worker_only_for_enough_tests() -> None:
-    assert workers_for(3, 2) == 1
-    assert workers_for(2 * TESTS_PER_WORKER, 2) == 2
-    assert workers_for(100, 2) == 2
-    assert workers_for(0, 2) == 1
